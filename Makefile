@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh machine: `make build` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: setup build test lint pytest docs clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,engines,bench]'
+	touch $@
+
+## setup: create .venv and install the project with its tools
+setup: $(STAMP)
+
+## build: seed, build and test the mart on the embedded DuckDB, publish it for readers
+build: setup
+	$(BIN)/crm-priority build
+
+## test: lint everything, then run the whole pytest suite
+test: setup
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory pytest
+
+pytest: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint models tests
+
+## docs: generate the dbt docs site (offline) into target/
+docs: setup
+	$(BIN)/dbt docs generate --profiles-dir profiles
+
+clean:
+	rm -rf target logs data .pytest_cache .mypy_cache .ruff_cache .hypothesis

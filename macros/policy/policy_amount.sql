@@ -1,0 +1,8 @@
+{#- A policy threshold as an exact SQL decimal literal, e.g. policy_amount('tier_1_min_aum'). -#}
+{% macro policy_amount(var_name) %}
+    {%- set policy = crm_priority.validated_policy() -%}
+    {%- if var_name not in policy -%}
+        {{ exceptions.raise_compiler_error("policy_amount: unknown policy var '" ~ var_name ~ "'; expected one of " ~ (policy.keys() | list)) }}
+    {%- endif -%}
+    cast('{{ policy[var_name] }}' as {{ crm_priority.money_type() }})
+{%- endmacro %}

@@ -1,0 +1,65 @@
+"""Hypothesis strategies for client tables as a CRM export sends them: text, boundaries, and junk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import strategies as st
+
+from services.crm.policy import POLICY_VAR_NAMES, load_policy
+
+POLICY = load_policy()
+CENT = Decimal("0.01")
+THRESHOLDS = [POLICY.amount(name) for name in POLICY_VAR_NAMES]
+BOUNDARIES = sorted({edge + offset for edge in THRESHOLDS for offset in (-CENT, Decimal(0), CENT)})
+
+
+def _plain(amount: Decimal) -> str:
+    return f"{amount:f}"
+
+
+exact_amounts = st.one_of(
+    st.sampled_from(BOUNDARIES),
+    st.just(Decimal(0)),
+    st.decimals(min_value=0, max_value=Decimal("9999999999999999.99"), places=2),
+    st.decimals(min_value=0, max_value=Decimal("100000000"), places=4),  # sub-cent values
+)
+
+amount_texts = st.one_of(
+    exact_amounts.map(_plain),
+    st.sampled_from(BOUNDARIES).map(lambda edge: _plain(edge - Decimal("0.005"))),  # rounds onto a boundary
+    st.sampled_from(BOUNDARIES).map(lambda edge: _plain(edge - Decimal("0.0051"))),
+    exact_amounts.map(lambda amount: f"{amount:e}"),
+    exact_amounts.map(lambda amount: f"  {amount:f} "),
+    st.sampled_from(["1e400", "-1e400", "1e16", "9999999999999999.995", "12345678901234567890e-5", "0e99999"]),
+    st.sampled_from(["NaN", "inf", "-Infinity", "abc", "1,000", "$5", "", " ", "-0.004", "-0.005", "-1", "5e-3"]),
+    st.decimals(min_value=-100, max_value=Decimal("-0.01"), places=2).map(_plain),
+)
+
+boolean_texts = st.sampled_from(["true", "false", "TRUE", "False", "t", "f", "yes", "No", "y", "N", "1", "0", "", " "])
+junk_booleans = st.sampled_from(["maybe", "2", "tru", "-1"])
+
+investor_type_texts = st.sampled_from(
+    ["individual", "family_company", "entity", "Entity", " INDIVIDUAL ", "Family_Company", "", " "]
+)
+junk_investor_types = st.sampled_from(["partnership", "trust", "family company"])
+
+
+@st.composite
+def client_rows(draw: st.DrawFn, client_ids: st.SearchStrategy[str]) -> dict[str, str | None]:
+    def maybe_null(strategy: st.SearchStrategy[str]) -> str | None:
+        return draw(st.one_of(st.none(), strategy))
+
+    return {
+        "client_id": draw(st.one_of(client_ids, st.sampled_from(["", " "]), st.none())),
+        "client_name": maybe_null(st.text(alphabet="abcdefgh XYZ'é-", max_size=12)),
+        "aum": draw(st.one_of(amount_texts, st.none())),
+        "is_sfo": maybe_null(st.one_of(boolean_texts, boolean_texts, boolean_texts, junk_booleans)),
+        "investor_type": maybe_null(st.one_of(investor_type_texts, investor_type_texts, junk_investor_types)),
+        "investments": draw(st.one_of(st.none(), st.none(), amount_texts)),
+    }
+
+
+client_tables = st.lists(
+    client_rows(st.text(alphabet="ABCDEFGHJK0123456789", min_size=1, max_size=3)), min_size=1, max_size=40
+)
