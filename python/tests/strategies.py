@@ -63,3 +63,19 @@ def client_rows(draw: st.DrawFn, client_ids: st.SearchStrategy[str]) -> dict[str
 client_tables = st.lists(
     client_rows(st.text(alphabet="ABCDEFGHJK0123456789", min_size=1, max_size=3)), min_size=1, max_size=40
 )
+
+updated_at_texts = st.one_of(
+    st.sampled_from(["2026-01-01", "2026-01-01 00:00:00", "2026-03-01T14:05:00", "2026-03-01 14:05:00.5", ""]),
+    st.sampled_from(["2026-02-30", "yesterday", "2026-13-01 00:00:00"]),
+)
+
+
+@st.composite
+def client_rows_with_updated_at(draw: st.DrawFn) -> dict[str, str | None]:
+    row = draw(client_rows(st.sampled_from(["A", "B", "C", "D"])))
+    row["updated_at"] = draw(st.one_of(st.none(), updated_at_texts))
+    return row
+
+
+# Few client_ids, so copies are common and updated_at has to pick the latest (or cannot).
+client_tables_with_updated_at = st.lists(client_rows_with_updated_at(), min_size=1, max_size=25)

@@ -154,3 +154,7 @@ def print_report(report: VerificationReport, limit: int) -> None:
 def main() -> None:
     logging.basicConfig(level=os.environ.get("CRM_PRIORITY_LOG_LEVEL", "WARNING"))
     app()
+
+
+if __name__ == "__main__":
+    main()
