@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup build test lint pytest docs clean
+.PHONY: setup build test lint pytest docs report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,13 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests
 
-## docs: generate the dbt docs site (offline) into target/
-docs: setup
+## docs: generate the dbt docs site (offline) into target/; view it with `.venv/bin/dbt docs serve --profiles-dir profiles`
+docs: build
 	$(BIN)/dbt docs generate --profiles-dir profiles
+
+## report: render the AUM distribution chart and summary into reports/
+report: build
+	$(BIN)/crm-priority report --out reports
 
 clean:
 	rm -rf target logs data .pytest_cache .mypy_cache .ruff_cache .hypothesis

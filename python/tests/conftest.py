@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import Phase
 
 from services.crm.client_priority import PriorityScorer
 from services.crm.dbt_invocation import DbtProject
@@ -20,6 +21,12 @@ from services.crm.warehouse import DuckDBWarehouse, Relations
 
 PROJECT_DIR = find_project_dir()
 SOURCE_RELATION = "main_raw.clients"
+# `dbt run` of just the scoring models: the source, staging, validation, the mart and its rejects.
+# The consumer marts and the tier history need a snapshot and are built by `dbt build`.
+RUN_SCORING = ["run", "--select", "+client_priority", "+client_priority_rejects"]
+# Every example of a dbt-backed property costs a dbt run, and shrinking a failure costs hundreds:
+# the failure report already lists every mismatching row, so these tests do not shrink.
+DBT_BACKED_PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from services.crm.dbt_invocation import DbtCommandError
 from services.crm.raw_clients import RAW_COLUMNS
 
-from .conftest import DuckDBMart
+from .conftest import DBT_BACKED_PHASES, RUN_SCORING, DuckDBMart
 from .strategies import client_tables_with_updated_at
 
 # One dirty row per reason the issue names (and a few the feed really sends).
@@ -35,7 +35,7 @@ DIRTY_ROWS: list[tuple[dict[str, str | None], str | None]] = [
 
 def test_dirty_rows_are_quarantined_with_their_reason_and_none_is_lost(empty_mart: DuckDBMart) -> None:
     empty_mart.load_source([row for row, _ in DIRTY_ROWS])
-    empty_mart.run(["run"])
+    empty_mart.run(RUN_SCORING)
     rejects = Counter(empty_mart.query("select reject_reason from main.client_priority_rejects"))
     assert rejects == Counter((reason,) for _, reason in DIRTY_ROWS if reason)
     assert empty_mart.query("select client_id from main.client_priority") == [("OK1",)]
@@ -50,7 +50,7 @@ def test_dirty_rows_are_quarantined_with_their_reason_and_none_is_lost(empty_mar
 
 def test_rejects_keep_the_raw_values_as_received(empty_mart: DuckDBMart) -> None:
     empty_mart.load_source([{"client_id": " R1 ", "client_name": "Raw", "aum": " 12abc ", "is_sfo": "Maybe"}])
-    empty_mart.run(["run"])
+    empty_mart.run(RUN_SCORING)
     assert empty_mart.query(
         "select client_id, client_id_raw, aum_raw, is_sfo_raw from main.client_priority_rejects"
     ) == [("R1", " R1 ", " 12abc ", "Maybe")]
@@ -64,7 +64,7 @@ def test_updated_at_keeps_the_latest_copy_and_supersedes_the_older(empty_mart: D
         {"client_id": "T", "aum": "2", "updated_at": "2026-06-01 00:00:00"},
     ]
     empty_mart.load_source(rows, columns=RAW_COLUMNS)
-    empty_mart.run(["run"])
+    empty_mart.run(RUN_SCORING)
     assert empty_mart.query("select client_id, aum, tier from main.client_priority") == [("M", 60000000, "TIER_1_SFO")]
     assert sorted(empty_mart.query("select client_id, aum_raw, reject_reason from main.client_priority_rejects")) == [
         ("M", "100", "superseded_by_newer_row"),
@@ -74,13 +74,13 @@ def test_updated_at_keeps_the_latest_copy_and_supersedes_the_older(empty_mart: D
     assert empty_mart.verify().ok
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, phases=DBT_BACKED_PHASES)
 @given(table=client_tables_with_updated_at)
 def test_generated_tables_with_updated_at_match_the_reference(
     generated_mart: DuckDBMart, table: list[dict[str, str | None]]
 ) -> None:
     generated_mart.load_source(table, columns=RAW_COLUMNS)
-    generated_mart.run(["run"])
+    generated_mart.run(RUN_SCORING)
     report = generated_mart.verify()
     assert report.ok, report.describe()
     assert report.rows_compared + report.rejects_compared == len(table)
@@ -97,7 +97,12 @@ def test_a_feed_with_too_many_rejects_fails_the_build(empty_mart: DuckDBMart) ->
     rows: list[dict[str, str | None]] = [{"client_id": f"G{i}", "aum": "100"} for i in range(18)]
     rows += [{"client_id": "B1", "aum": "junk"}, {"client_id": "B2", "aum": "junk"}]  # 10% rejected
     empty_mart.load_source(rows)
-    empty_mart.run(["run"])
+    empty_mart.run(RUN_SCORING)
     with pytest.raises(DbtCommandError, match="reject_share_within_limit"):
-        empty_mart.run(["test", "--select", "client_priority"])
-    empty_mart.run(["test", "--select", "client_priority"], {"max_reject_share": "0.10"})
+        empty_mart.run(
+            ["test", "--select", "client_priority", "client_priority_rejects", "--indirect-selection", "cautious"]
+        )
+    empty_mart.run(
+        ["test", "--select", "client_priority", "client_priority_rejects", "--indirect-selection", "cautious"],
+        {"max_reject_share": "0.10"},
+    )

@@ -71,8 +71,15 @@ def test_a_successful_build_publishes_a_snapshot_and_parquet(deployment: Deploym
         "client_priority_rejects.parquet",
         "manifest.json",
     } <= set(deployment.fingerprint())
-    manifest = deployment.manifest()
-    assert manifest["row_counts"] == {"client_priority": 303, "client_priority_rejects": 10}
+    row_counts = deployment.manifest()["row_counts"]
+    assert row_counts == {
+        "client_priority": 303,
+        "client_priority_rejects": 10,
+        "aum_distribution": 18,  # 3 tiers x 6 bands, zero-filled
+        "allocation_queue": 303,
+        "client_eligibility": 303,
+        "client_tier_changes": 0,  # one build: no change yet
+    }
 
 
 @pytest.mark.parametrize(
@@ -98,7 +105,7 @@ def test_a_contract_violation_leaves_the_published_mart_exactly_as_it_was(
 ) -> None:
     broken_project = tmp_path / "project"
     broken_project.mkdir()
-    for name in ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles"):
+    for name in ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests", "profiles"):
         source = PROJECT_DIR / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, broken_project / name)
     mart_sql = broken_project / "models" / "marts" / "client_priority.sql"

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from services.crm.client_priority import PriorityScorer
 from services.crm.policy import load_policy
 
-from .conftest import DuckDBMart
+from .conftest import DBT_BACKED_PHASES, RUN_SCORING, DuckDBMart
 from .strategies import client_tables
 
 
@@ -67,13 +67,13 @@ def test_a_reference_with_another_policy_disagrees_with_the_mart(sample_mart: Du
     )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, phases=DBT_BACKED_PHASES)
 @given(table=client_tables)
 def test_generated_client_tables_match_the_reference_row_by_row(
     generated_mart: DuckDBMart, table: list[dict[str, str | None]]
 ) -> None:
     generated_mart.load_source(table)
-    generated_mart.run(["run"])
+    generated_mart.run(RUN_SCORING)
     report = generated_mart.verify()
     assert report.ok, report.describe()
     assert report.rows_compared + report.rejects_compared == len(table)

@@ -11,14 +11,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from services.crm.client_priority import ClientInputError, PriorityScorer
 from services.crm.dbt_invocation import DEFAULT_DB_RELATIVE, DbtCommandError, DbtProject
 from services.crm.policy import PolicyError, find_project_dir
-from services.crm.publish import BuildLockedError, build_lock, publish
+from services.crm.publish import SNAPSHOT_NAME, BuildLockedError, build_lock, publish
+from services.crm.report import load_report_data, render_chart, render_html
 from services.crm.verify import VerificationReport, verify_warehouse
-from services.crm.warehouse import DuckDBWarehouse, Relations
+from services.crm.warehouse import ProfileError, open_warehouse, relations_for_target, resolve_target
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console()
@@ -115,24 +117,64 @@ def score(
 
 @app.command()
 def verify(
-    db: DbOption = None,
-    schema: Annotated[str, typer.Option(help="Schema of the marts")] = "main",
-    source_schema: Annotated[str | None, typer.Option(help="Schema of the source [default <schema>_raw]")] = None,
-    source_table: Annotated[str, typer.Option(help="Source table")] = "clients",
+    target: Annotated[str | None, typer.Option(help="dbt target to verify [default: the profile's default]")] = None,
+    profiles_dir: Annotated[Path | None, typer.Option(help="Folder of profiles.yml [default profiles/]")] = None,
     limit: Annotated[int, typer.Option(help="How many mismatches to show")] = 20,
 ) -> None:
     """Check every row of a built mart against the Python reference; exit 1 on any difference."""
+    project_dir = find_project_dir()
     try:
-        with DuckDBWarehouse(working_db_path(db)) as warehouse:
-            report = verify_warehouse(
-                warehouse, Relations.for_schemas(schema, source_schema, source_table), PriorityScorer()
-            )
-    except FileNotFoundError as error:
+        target_config = resolve_target(profiles_dir or project_dir / "profiles", target)
+        warehouse = open_warehouse(target_config, project_dir)
+    except (ProfileError, FileNotFoundError) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    relations = relations_for_target(target_config)
+    total = next(iter(warehouse.rows(f"select count(*) as n from {relations.mart}")))["n"]
+    with Progress(
+        TextColumn("verifying {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{target_config['name']} ({relations.mart})", total=int(str(total)))
+        report = verify_warehouse(
+            warehouse, relations, PriorityScorer(), on_progress=lambda done: progress.update(task, completed=done)
+        )
     print_report(report, limit)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="Folder for the PNG and HTML files")] = Path("reports"),
+    db: Annotated[
+        Path | None, typer.Option("--db", help="DuckDB file to read [default: the published snapshot]")
+    ] = None,
+) -> None:
+    """Render the AUM distribution (PNG and a self-contained HTML page) and print a summary per tier."""
+    database = db or publish_dir_path(None, working_db_path(None)) / SNAPSHOT_NAME
+    if not database.is_file():
+        errors.print(f"[red]No mart at {database}: run `make build` first.[/red]")
+        raise typer.Exit(2)
+    data = load_report_data(database)
+    chart = render_chart(data, out / "aum_distribution.png")
+    page = render_html(data, chart, out / "aum_distribution.html")
+    book = sum((tier.total_aum for tier in data.tiers), Decimal(0))
+    table = Table("tier", "clients", "AUM", "share", "QPs", title=f"Client book by tier — build of {data.build_date}")
+    for tier in data.tiers:
+        table.add_row(
+            tier.tier_label,
+            f"{tier.clients:,}",
+            f"${tier.total_aum:,.2f}",
+            f"{tier.aum_share(book)}%",
+            f"{tier.qualified_purchasers:,}",
+        )
+    console.print(table)
+    console.print(f"Chart: {chart}\nPage:  {page}")
 
 
 def print_report(report: VerificationReport, limit: int) -> None:

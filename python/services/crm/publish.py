@@ -27,7 +27,14 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "crm_priority.duckdb"
 MANIFEST_NAME = "manifest.json"
-PUBLISHED_RELATIONS = ("client_priority", "client_priority_rejects")
+PUBLISHED_RELATIONS = (
+    "client_priority",
+    "client_priority_rejects",
+    "aum_distribution",
+    "allocation_queue",
+    "client_eligibility",
+    "client_tier_changes",
+)
 
 
 class BuildLockedError(RuntimeError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from services.crm.client_priority import PriorityScorer
@@ -30,6 +30,7 @@ COMPARED_COLUMNS = (
 )
 REJECT_KEY_COLUMNS = ("client_id", "reject_reason", "client_name", "aum_raw", "is_sfo_raw", "investor_type_raw")
 RejectKey = tuple[object, ...]
+PROGRESS_EVERY = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,13 @@ def compare(
     mart_rows: Iterable[Mapping[str, object]],
     reject_rows: Iterable[Mapping[str, object]],
     scorer: PriorityScorer,
+    on_progress: Callable[[int], None] | None = None,
 ) -> VerificationReport:
-    """Run the reference on every source row and compare it with the mart and the rejects."""
+    """Run the reference on every source row and compare it with the mart and the rejects.
+
+    `on_progress`, when given, is called with the number of mart rows compared so far, every
+    PROGRESS_EVERY rows and at the end.
+    """
     valid, rejected = validate_clients(source_rows)
     expected = {client.client_id: client for client in valid}
     report = VerificationReport(rows_compared=len(expected))
@@ -124,6 +130,10 @@ def compare(
         ]
         report.mismatches.extend(row_mismatches)
         report.rows_matched += not row_mismatches
+        if on_progress is not None and len(seen) % PROGRESS_EVERY == 0:
+            on_progress(len(seen))
+    if on_progress is not None:
+        on_progress(len(seen))
     report.missing_in_mart = sorted(set(expected) - seen)
 
     expected_rejects: Counter[RejectKey] = Counter(
@@ -156,7 +166,12 @@ def read_source(warehouse: Warehouse, relation: str) -> list[RawClient]:
     return [RawClient.from_mapping(row) for row in warehouse.rows(f"select {selected} from {relation}")]  # type: ignore[arg-type]
 
 
-def verify_warehouse(warehouse: Warehouse, relations: Relations, scorer: PriorityScorer) -> VerificationReport:
+def verify_warehouse(
+    warehouse: Warehouse,
+    relations: Relations,
+    scorer: PriorityScorer,
+    on_progress: Callable[[int], None] | None = None,
+) -> VerificationReport:
     """Read the source, the mart and the rejects of one warehouse and compare them with the reference."""
     reject_columns = ", ".join(REJECT_KEY_COLUMNS)
     return compare(
@@ -164,4 +179,5 @@ def verify_warehouse(warehouse: Warehouse, relations: Relations, scorer: Priorit
         warehouse.rows(f"select * from {relations.mart}"),
         warehouse.rows(f"select {reject_columns} from {relations.rejects}"),
         scorer,
+        on_progress,
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
+import jinja2
+import yaml
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,44 @@ class DuckDBWarehouse:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+class ProfileError(ValueError):
+    """The dbt profile or target cannot be read; the message says which."""
+
+
+def resolve_target(profiles_dir: Path, target: str | None = None, profile: str = "crm_priority") -> dict[str, Any]:
+    """One output of profiles.yml with its env_var() calls rendered, as dbt would see it."""
+    profiles_file = profiles_dir / "profiles.yml"
+    if not profiles_file.is_file():
+        raise ProfileError(f"No profiles.yml in {profiles_dir}")
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    environment.globals["env_var"] = _env_var
+    rendered = environment.from_string(profiles_file.read_text(encoding="utf-8")).render()
+    profiles: dict[str, Any] = yaml.safe_load(rendered) or {}
+    if profile not in profiles:
+        raise ProfileError(f"profiles.yml has no profile {profile!r}")
+    chosen = target or profiles[profile].get("target")
+    outputs: dict[str, Any] = profiles[profile].get("outputs") or {}
+    if chosen not in outputs:
+        raise ProfileError(f"profile {profile!r} has no target {chosen!r}; targets: {sorted(outputs)}")
+    return {"name": chosen, **outputs[chosen]}
+
+
+def _env_var(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise ProfileError(f"env var {name} is required by profiles.yml and not set")
+    return value
+
+
+def open_warehouse(target: Mapping[str, Any], project_dir: Path) -> Warehouse:
+    """A read-only connection to the warehouse a dbt target points at."""
+    if target["type"] == "duckdb":
+        path = Path(str(target["path"]))
+        return DuckDBWarehouse(path if path.is_absolute() else project_dir / path)
+    raise ProfileError(f"verify cannot read targets of type {target['type']!r} yet")
+
+
+def relations_for_target(target: Mapping[str, Any]) -> Relations:
+    return Relations.for_schemas(str(target.get("schema", "main")))

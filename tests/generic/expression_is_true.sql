@@ -1,0 +1,8 @@
+{#- Fails for each row where the SQL boolean `expression` is not true (null counts as a failure). -#}
+{% test expression_is_true(model, expression, column_name=none) %}
+
+    select *
+    from {{ model }}
+    where not coalesce({{ expression }}, false)
+
+{% endtest %}
