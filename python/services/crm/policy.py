@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ class Policy:
         value: Decimal = getattr(self, var_name)
         return value
 
-    @property
+    @cached_property  # scoring reads it for every row; the policy is frozen
     def version(self) -> str:
         """Fingerprint of the thresholds; macros/policy/policy_version.sql computes the same."""
         canonical = ";".join(f"{name}={self.amount(name):.2f}" for name in sorted(POLICY_VAR_NAMES))
