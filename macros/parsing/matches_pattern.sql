@@ -6,3 +6,11 @@
 {% macro default__matches_pattern(text_expr, pattern) -%}
     regexp_full_match({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
+
+{% macro postgres__matches_pattern(text_expr, pattern) -%}
+    ({{ text_expr }} ~ '^({{ pattern }})$')
+{%- endmacro %}
+
+{% macro spark__matches_pattern(text_expr, pattern) -%}
+    ({{ text_expr }} rlike '^({{ pattern }})$')
+{%- endmacro %}

@@ -19,3 +19,17 @@
             then cast({{ wide }} as {{ crm_priority.money_type() }})
     end
 {%- endmacro %}
+
+{% macro postgres__parse_amount(text_expr) -%}
+    {#-
+        PostgreSQL has no try_cast and may evaluate the parts of one condition in any
+        order, so the patterns guard the cast in an earlier branch of the case.
+    -#}
+    {%- set rounded = 'round(cast(' ~ text_expr ~ ' as numeric), 2)' -%}
+    case
+        when not {{ crm_priority.matches_pattern(text_expr, crm_priority.amount_pattern()) }} then null
+        when {{ crm_priority.matches_pattern(text_expr, crm_priority.amount_out_of_range_pattern()) }} then null
+        when abs({{ rounded }}) < {{ crm_priority.money_limit() }}
+            then cast({{ rounded }} as {{ crm_priority.money_type() }})
+    end
+{%- endmacro %}

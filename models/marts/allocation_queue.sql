@@ -1,3 +1,5 @@
+{{ config(grants=crm_priority.bi_grants()) }}
+
 with
 
 clients as (

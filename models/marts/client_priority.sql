@@ -1,3 +1,5 @@
+{{ config(grants=crm_priority.bi_grants()) }}
+
 with
 
 validated_clients as (

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 # Each constant mirrors the macro of the same name in macros/parsing/.
 AMOUNT_PATTERN = re.compile(r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?")
-AMOUNT_OUT_OF_RANGE_PATTERN = re.compile(r"[+-]?0*[1-9][0-9]{36,}([.eE].*)?|.*[eE][+-]?0*[1-9][0-9]{4,}")
+AMOUNT_OUT_OF_RANGE_PATTERN = re.compile(r"[+-]?0*[1-9][0-9]{36,}([.eE].*)?|.*[eE][+-]?0*[1-9][0-9]{3,}")
 NON_FINITE_SPELLINGS = frozenset(sign + word for sign in ("", "+", "-") for word in ("nan", "inf", "infinity"))
 TIMESTAMP_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?")
 TRUE_SPELLINGS = frozenset({"true", "t", "yes", "y", "1"})

@@ -1,0 +1,16 @@
+{#-
+    dbt's grants give SELECT on each mart but not USAGE on its schema, without
+    which the role cannot reach any of them (an on-run-end hook). The source
+    schema is never granted. A no-op where the warehouse has no roles.
+-#}
+{% macro grant_bi_schema_usage() %}
+    {{- return(adapter.dispatch('grant_bi_schema_usage', 'crm_priority')()) -}}
+{% endmacro %}
+
+{% macro default__grant_bi_schema_usage() %}
+    {{- return('') -}}
+{% endmacro %}
+
+{% macro postgres__grant_bi_schema_usage() -%}
+    grant usage on schema {{ adapter.quote(target.schema) }} to {{ crm_priority.validated_role_name(var('bi_role')) }}
+{%- endmacro %}
