@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup build test lint pytest docs report clean
+.PHONY: setup system-packages build test lint pytest docs report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,17 +17,21 @@ $(STAMP): pyproject.toml
 ## setup: create .venv and install the project with its tools
 setup: $(STAMP)
 
+## system-packages: the PostgreSQL server and Java runtime the engine tests need (apt, only when missing)
+system-packages:
+	bash scripts/system_packages.sh
+
 ## build: seed, build and test the mart on the embedded DuckDB, publish it for readers
 build: setup
 	$(BIN)/crm-priority build
 
-## test: lint everything, then run the whole pytest suite
-test: setup
+## test: lint everything, then run the whole pytest suite on DuckDB, PostgreSQL and Spark
+test: setup system-packages
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory pytest
 
-pytest: setup
-	$(BIN)/pytest
+pytest: setup system-packages
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 {#-
     dbt's grants give SELECT on each mart but not USAGE on its schema, without
     which the role cannot reach any of them (an on-run-end hook). The source
-    schema is never granted. A no-op where the warehouse has no roles.
+    schema is never granted. A no-op where the warehouse has no roles, and on a
+    run that created no mart schema yet (`dbt seed` alone).
 -#}
 {% macro grant_bi_schema_usage() %}
     {{- return(adapter.dispatch('grant_bi_schema_usage', 'crm_priority')()) -}}
@@ -12,5 +13,12 @@
 {% endmacro %}
 
 {% macro postgres__grant_bi_schema_usage() -%}
-    grant usage on schema {{ adapter.quote(target.schema) }} to {{ crm_priority.validated_role_name(var('bi_role')) }}
+    {%- set role = crm_priority.validated_role_name(var('bi_role')) -%}
+    do $$
+    begin
+        if exists (select from pg_catalog.pg_namespace where nspname = '{{ target.schema | replace("'", "''") }}') then
+            grant usage on schema {{ adapter.quote(target.schema) }} to {{ role }};
+        end if;
+    end
+    $$
 {%- endmacro %}

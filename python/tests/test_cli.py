@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from .conftest import PROJECT_DIR, DuckDBMart
+from .conftest import MartFactory
+from .engines import PROJECT_DIR, DuckDBMart, relation
 
 
 def crm_priority(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -100,3 +101,21 @@ def test_report_renders_a_png_and_an_offline_html_page(sample_mart: DuckDBMart, 
     assert "Tier 1 — Single Family Office / $50M+" in page
     for tier_label in ("Tier 1", "Tier 2", "Tier 3"):
         assert tier_label in completed.stdout
+
+
+@pytest.mark.postgres
+def test_verify_reads_a_postgres_target_and_catches_a_tampered_row(marts: MartFactory) -> None:
+    mart = marts.sample("postgres")
+    env = {"CRM_PRIORITY_PG_SCHEMA": mart.schema}
+    completed = crm_priority("verify", "--target", "postgres", env=env)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "compared 303 clients: 303 matched, 0 column mismatches" in completed.stdout
+    table = relation(mart, "client_priority")
+    mart.query(f"update {table} set tier = 'TIER_1_SFO' where client_id = 'B005' returning client_id")
+    try:
+        completed = crm_priority("verify", "--target", "postgres", env=env)
+    finally:
+        mart.query(f"update {table} set tier = 'TIER_3_RETAIL' where client_id = 'B005' returning client_id")
+    assert completed.returncode == 1
+    assert "tier: 1 mismatched" in completed.stdout
+    assert "B005" in completed.stdout

@@ -11,7 +11,7 @@ import duckdb
 
 from services.crm.client_priority import TIERS
 
-from .conftest import DuckDBMart
+from .engines import DuckDBMart
 
 EXPOSURES = {
     "crm_dashboard_client_list": "client_priority",

@@ -11,7 +11,7 @@ import yaml
 from services.crm.dbt_invocation import DbtCommandError
 from services.crm.policy import POLICY_VAR_NAMES, PolicyError, find_project_dir, load_policy, parse_policy
 
-from .conftest import DuckDBMart
+from .engines import DuckDBMart
 
 DOCUMENTED = {
     "tier_1_min_aum": Decimal("50000000.00"),

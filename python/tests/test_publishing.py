@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT_DIR
+from .engines import PROJECT_DIR
 
 CLI = [sys.executable, "-m", "services.crm.cli"]
 

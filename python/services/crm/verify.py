@@ -157,10 +157,11 @@ def _same(mart_value: object, reference_value: object) -> bool:
 
 
 def read_source(warehouse: Warehouse, relation: str) -> list[RawClient]:
-    """Every source row as the text the staging model reads (cast to varchar, untrimmed)."""
+    """Every source row as the text the staging model reads (cast to text, untrimmed)."""
     present = set(warehouse.columns(relation))
+    text = warehouse.text_type
     selected = ", ".join(
-        f"cast({column} as varchar) as {column}" if column in present else f"cast(null as varchar) as {column}"
+        f"cast({column} as {text}) as {column}" if column in present else f"cast(null as {text}) as {column}"
         for column in RAW_COLUMNS
     )
     return [RawClient.from_mapping(row) for row in warehouse.rows(f"select {selected} from {relation}")]  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
-"""Read access to a built warehouse (DuckDB file today) for the row-by-row verification and the CLI."""
+"""Read access to a built warehouse (DuckDB, PostgreSQL, Spark) for the row-by-row verification and the CLI."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ class Relations:
 
 
 class Warehouse(Protocol):
+    # The engine's spelling of unbounded text, for casting the source as the staging model does.
+    text_type: str
+
     def rows(self, sql: str) -> Iterator[dict[str, object]]:
         """Each row of a query as a dict keyed by lower-case column name."""
         ...
@@ -46,6 +50,8 @@ class Warehouse(Protocol):
 
 class DuckDBWarehouse:
     """A DuckDB file opened read-only, so it never takes the writer's lock from a build."""
+
+    text_type = "varchar"
 
     def __init__(self, path: Path | str, *, read_only: bool = True) -> None:
         self.path = Path(path)
@@ -74,6 +80,106 @@ class DuckDBWarehouse:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+class PostgresWarehouse:
+    """A PostgreSQL database, read through server-side cursors so a large mart streams."""
+
+    text_type = "text"
+
+    def __init__(self, target: Mapping[str, Any]) -> None:
+        import psycopg2  # imported late: only PostgreSQL targets need it
+
+        self.connection = psycopg2.connect(
+            host=str(target["host"]),
+            port=int(target.get("port", 5432)),
+            user=str(target["user"]),
+            password=str(target.get("password") or ""),
+            dbname=str(target.get("dbname") or target.get("database")),
+            connect_timeout=10,
+        )
+        # Reads only: a read-only session cannot change the warehouse it verifies.
+        self.connection.set_session(readonly=True, autocommit=False)
+
+    def rows(self, sql: str) -> Iterator[dict[str, object]]:
+        with self.connection.cursor(name=f"crm_priority_{next(_cursor_numbers)}") as cursor:
+            cursor.itersize = 10_000
+            cursor.execute(sql)
+            names: list[str] | None = None
+            for values in cursor:
+                if names is None:
+                    names = [column[0].lower() for column in cursor.description or ()]
+                yield dict(zip(names, values, strict=True))
+
+    def columns(self, relation: str) -> list[str]:
+        schema, _, table = relation.rpartition(".")
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = %s and table_name = %s order by ordinal_position",
+                (schema or "public", table),
+            )
+            return [str(row[0]).lower() for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> PostgresWarehouse:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class SparkWarehouse:
+    """The Spark session dbt-spark's `session` method uses: same settings, so the same metastore and tables.
+
+    A Spark session lives as long as its JVM; inside a process that already ran dbt this
+    reuses that session, and `close` leaves it running for the next caller.
+    """
+
+    text_type = "string"
+
+    def __init__(self, target: Mapping[str, Any]) -> None:
+        self.session = spark_session(target)
+
+    def rows(self, sql: str) -> Iterator[dict[str, object]]:
+        for row in self.session.sql(sql).toLocalIterator():
+            yield {name.lower(): value for name, value in row.asDict().items()}
+
+    def columns(self, relation: str) -> list[str]:
+        return [name.lower() for name in self.session.table(relation).columns]
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> SparkWarehouse:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def spark_session(target: Mapping[str, Any]) -> Any:
+    """The Spark session for a `method: session` target, built exactly as dbt-spark builds it."""
+    from pyspark.sql import SparkSession  # imported late: only Spark targets need it
+
+    if target.get("method") != "session":
+        raise ProfileError(f"only Spark targets with method: session can be read here, not {target.get('method')!r}")
+    builder = SparkSession.builder.enableHiveSupport()
+    parameters = {str(key): str(value) for key, value in (target.get("server_side_parameters") or {}).items()}
+    # dbt-spark forces ANSI mode off; match it so both read the tables the same way.
+    parameters["spark.sql.ansi.enabled"] = "false"
+    for key, value in parameters.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+_cursor_numbers = itertools.count()
 
 
 class ProfileError(ValueError):
@@ -110,7 +216,11 @@ def open_warehouse(target: Mapping[str, Any], project_dir: Path) -> Warehouse:
     if target["type"] == "duckdb":
         path = Path(str(target["path"]))
         return DuckDBWarehouse(path if path.is_absolute() else project_dir / path)
-    raise ProfileError(f"verify cannot read targets of type {target['type']!r} yet")
+    if target["type"] == "postgres":
+        return PostgresWarehouse(target)
+    if target["type"] == "spark":
+        return SparkWarehouse(target)
+    raise ProfileError(f"cannot read targets of type {target['type']!r}: supported are duckdb, postgres, spark")
 
 
 def relations_for_target(target: Mapping[str, Any]) -> Relations:

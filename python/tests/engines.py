@@ -1,0 +1,218 @@
+"""The project built by dbt on each engine (DuckDB, PostgreSQL, Spark), behind one interface the tests share."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+from services.crm.client_priority import PriorityScorer
+from services.crm.dbt_invocation import DbtProject
+from services.crm.policy import find_project_dir
+from services.crm.raw_clients import RAW_COLUMNS
+from services.crm.verify import VerificationReport, verify_warehouse
+from services.crm.warehouse import (
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    Relations,
+    SparkWarehouse,
+    resolve_target,
+    spark_session,
+)
+
+PROJECT_DIR = find_project_dir()
+PROFILES_DIR = PROJECT_DIR / "profiles"
+# Without updated_at: the shape of the sample seed.
+SEED_COLUMNS = RAW_COLUMNS[:-1]
+
+
+class Mart(Protocol):
+    """One dbt build of the project on one engine, in a place of its own (a file or a schema)."""
+
+    engine: str
+    schema: str
+
+    def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any: ...
+
+    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None: ...
+
+    def verify(self, scorer: PriorityScorer | None = None) -> VerificationReport: ...
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+
+def relation(mart: Mart, name: str) -> str:
+    """A model's relation in the mart's schema."""
+    return f"{mart.schema}.{name}"
+
+
+def source_relation(mart: Mart) -> str:
+    """The client table: the seed's schema is the target schema plus `_raw`."""
+    return f"{mart.schema}_raw.clients"
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Env vars set for the length of a block: profiles.yml reads each target's settings from them."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def text_rows(rows: Sequence[Mapping[str, str | None]], columns: Sequence[str]) -> list[tuple[str | None, ...]]:
+    return [tuple(row.get(column) for column in columns) for row in rows]
+
+
+@dataclass
+class DuckDBMart:
+    """A dbt build of the project into its own DuckDB file."""
+
+    dbt: DbtProject
+    db_path: Path
+    engine: str = "duckdb"
+    schema: str = "main"
+
+    def _environment(self) -> dict[str, str]:
+        return {"CRM_PRIORITY_DB": str(self.db_path)}
+
+    def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
+        with environment(self._environment()):
+            return self.dbt.invoke(args, dbt_vars)
+
+    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None:
+        """Replace the source table with `rows`, every column text, as a CRM export would land."""
+        source = source_relation(self)
+        with duckdb.connect(str(self.db_path)) as connection:
+            connection.execute(f"create schema if not exists {self.schema}_raw")
+            column_list = ", ".join(f"{column} varchar" for column in columns)
+            connection.execute(f"create or replace table {source} ({column_list})")
+            if rows:
+                placeholders = ", ".join("?" for _ in columns)
+                connection.executemany(f"insert into {source} values ({placeholders})", text_rows(rows, columns))
+
+    def verify(self, scorer: PriorityScorer | None = None) -> VerificationReport:
+        with DuckDBWarehouse(self.db_path) as warehouse:
+            return verify_warehouse(warehouse, Relations.for_schemas(self.schema), scorer or PriorityScorer())
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.db_path), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
+
+@dataclass
+class PostgresMart:
+    """A dbt build into its own schema of the test session's PostgreSQL server."""
+
+    dbt: DbtProject
+    schema: str
+    engine: str = "postgres"
+
+    def _environment(self) -> dict[str, str]:
+        return {"CRM_PRIORITY_PG_SCHEMA": self.schema}
+
+    def target(self) -> dict[str, Any]:
+        with environment(self._environment()):
+            return resolve_target(PROFILES_DIR, "postgres")
+
+    def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
+        with environment(self._environment()):
+            return self.dbt.invoke(args, dbt_vars)
+
+    def connect(self) -> Any:
+        import psycopg2
+
+        target = self.target()
+        connection = psycopg2.connect(
+            host=target["host"],
+            port=target["port"],
+            user=target["user"],
+            password=target.get("password") or "",
+            dbname=target["dbname"],
+        )
+        connection.autocommit = True
+        return connection
+
+    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None:
+        from psycopg2.extras import execute_values
+
+        source = source_relation(self)
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"create schema if not exists {self.schema}_raw")
+                # cascade: the staging view reads the table; the next dbt run recreates it.
+                cursor.execute(f"drop table if exists {source} cascade")
+                cursor.execute(f"create table {source} ({', '.join(f'{column} text' for column in columns)})")
+                if rows:
+                    execute_values(cursor, f"insert into {source} values %s", text_rows(rows, columns))
+        finally:
+            connection.close()
+
+    def verify(self, scorer: PriorityScorer | None = None) -> VerificationReport:
+        with PostgresWarehouse(self.target()) as warehouse:
+            return verify_warehouse(warehouse, Relations.for_schemas(self.schema), scorer or PriorityScorer())
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            connection.close()
+
+
+@dataclass
+class SparkMart:
+    """A dbt build into its own database of the test process's Spark session (one JVM for the whole run)."""
+
+    dbt: DbtProject
+    schema: str
+    engine: str = "spark"
+    _session: Any = field(default=None, repr=False)
+
+    def _environment(self) -> dict[str, str]:
+        return {"CRM_PRIORITY_SPARK_SCHEMA": self.schema}
+
+    def target(self) -> dict[str, Any]:
+        with environment(self._environment()):
+            return resolve_target(PROFILES_DIR, "spark")
+
+    def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
+        with environment(self._environment()):
+            return self.dbt.invoke(args, dbt_vars)
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            self._session = spark_session(self.target())
+        return self._session
+
+    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None:
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        source = source_relation(self)
+        self.session.sql(f"create database if not exists {self.schema}_raw")
+        self.session.sql(f"drop table if exists {source}")
+        schema = StructType([StructField(column, StringType()) for column in columns])
+        frame = self.session.createDataFrame(text_rows(rows, columns), schema=schema)
+        frame.write.format("parquet").saveAsTable(source)
+
+    def verify(self, scorer: PriorityScorer | None = None) -> VerificationReport:
+        with SparkWarehouse(self.target()) as warehouse:
+            return verify_warehouse(warehouse, Relations.for_schemas(self.schema), scorer or PriorityScorer())
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.session.sql(sql).collect()]
