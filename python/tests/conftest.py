@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase
 
-from services.crm.dbt_invocation import DbtProject
+from services.crm.dbt_invocation import DbtProject, environment
 from services.crm.warehouse import resolve_target, spark_session
 
-from .engines import PROFILES_DIR, PROJECT_DIR, DuckDBMart, Mart, PostgresMart, SparkMart, environment
+from .engines import PROFILES_DIR, PROJECT_DIR, DuckDBMart, Mart, PostgresMart, SparkMart
 
 SOURCE_RELATION = "main_raw.clients"
 # `dbt run` of just the scoring models: the source, staging, validation, the mart and its rejects.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,7 +10,7 @@ from typing import Any, Protocol
 import duckdb
 
 from services.crm.client_priority import PriorityScorer
-from services.crm.dbt_invocation import DbtProject
+from services.crm.dbt_invocation import DbtProject, environment
 from services.crm.policy import find_project_dir
 from services.crm.raw_clients import RAW_COLUMNS
 from services.crm.verify import VerificationReport, verify_warehouse
@@ -56,21 +54,6 @@ def source_relation(mart: Mart) -> str:
     return f"{mart.schema}_raw.clients"
 
 
-@contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Env vars set for the length of a block: profiles.yml reads each target's settings from them."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def text_rows(rows: Sequence[Mapping[str, str | None]], columns: Sequence[str]) -> list[tuple[str | None, ...]]:
     return [tuple(row.get(column) for column in columns) for row in rows]
 
@@ -112,23 +95,29 @@ class DuckDBMart:
 
 
 @dataclass
-class PostgresMart:
-    """A dbt build into its own schema of the test session's PostgreSQL server."""
+class SchemaMart:
+    """A dbt build into a schema of its own on a shared server: profiles.yml takes the schema from `schema_env`."""
 
     dbt: DbtProject
     schema: str
-    engine: str = "postgres"
-
-    def _environment(self) -> dict[str, str]:
-        return {"CRM_PRIORITY_PG_SCHEMA": self.schema}
+    engine = ""
+    schema_env = ""
 
     def target(self) -> dict[str, Any]:
-        with environment(self._environment()):
-            return resolve_target(PROFILES_DIR, "postgres")
+        with environment({self.schema_env: self.schema}):
+            return resolve_target(PROFILES_DIR, self.engine)
 
     def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
-        with environment(self._environment()):
+        with environment({self.schema_env: self.schema}):
             return self.dbt.invoke(args, dbt_vars)
+
+
+@dataclass
+class PostgresMart(SchemaMart):
+    """A dbt build into its own schema of the test session's PostgreSQL server."""
+
+    engine = "postgres"
+    schema_env = "CRM_PRIORITY_PG_SCHEMA"
 
     def connect(self) -> Any:
         import psycopg2
@@ -175,24 +164,12 @@ class PostgresMart:
 
 
 @dataclass
-class SparkMart:
+class SparkMart(SchemaMart):
     """A dbt build into its own database of the test process's Spark session (one JVM for the whole run)."""
 
-    dbt: DbtProject
-    schema: str
-    engine: str = "spark"
+    engine = "spark"
+    schema_env = "CRM_PRIORITY_SPARK_SCHEMA"
     _session: Any = field(default=None, repr=False)
-
-    def _environment(self) -> dict[str, str]:
-        return {"CRM_PRIORITY_SPARK_SCHEMA": self.schema}
-
-    def target(self) -> dict[str, Any]:
-        with environment(self._environment()):
-            return resolve_target(PROFILES_DIR, "spark")
-
-    def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
-        with environment(self._environment()):
-            return self.dbt.invoke(args, dbt_vars)
 
     @property
     def session(self) -> Any:

@@ -23,8 +23,9 @@ from services.crm.verify import VerificationReport, verify_warehouse
 from services.crm.warehouse import ProfileError, open_warehouse, relations_for_target, resolve_target
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-console = Console()
-errors = Console(stderr=True)
+# soft_wrap: paths and summaries stay on one line in logs and pipes, however narrow the terminal.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 DB_ENV = "CRM_PRIORITY_DB"
 PUBLISH_DIR_ENV = "CRM_PRIORITY_PUBLISH_DIR"

@@ -44,7 +44,7 @@ class DbtProject:
             full_args += ["--target-path", str(self.target_path)]
         if dbt_vars:
             full_args += ["--vars", json.dumps(dict(dbt_vars))]
-        with _environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+        with environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
             try:
                 result = dbtRunner().invoke(full_args)
             finally:
@@ -82,7 +82,8 @@ def _failed_nodes(results: Any) -> str:
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Env vars set for the length of a block, then put back as they were."""
     previous = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

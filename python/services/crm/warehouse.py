@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import duckdb
 import jinja2
@@ -48,7 +48,22 @@ class Warehouse(Protocol):
         ...
 
 
-class DuckDBWarehouse:
+class ClosingWarehouse:
+    """Closes its connection at the end of a `with` block."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class DuckDBWarehouse(ClosingWarehouse):
     """A DuckDB file opened read-only, so it never takes the writer's lock from a build."""
 
     text_type = "varchar"
@@ -73,16 +88,8 @@ class DuckDBWarehouse:
     def close(self) -> None:
         self.connection.close()
 
-    def __enter__(self) -> DuckDBWarehouse:
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class PostgresWarehouse:
+class PostgresWarehouse(ClosingWarehouse):
     """A PostgreSQL database, read through server-side cursors so a large mart streams."""
 
     text_type = "text"
@@ -124,16 +131,8 @@ class PostgresWarehouse:
     def close(self) -> None:
         self.connection.close()
 
-    def __enter__(self) -> PostgresWarehouse:
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class SparkWarehouse:
+class SparkWarehouse(ClosingWarehouse):
     """The Spark session dbt-spark's `session` method uses: same settings, so the same metastore and tables.
 
     A Spark session lives as long as its JVM; inside a process that already ran dbt this
@@ -154,14 +153,6 @@ class SparkWarehouse:
 
     def close(self) -> None:
         pass
-
-    def __enter__(self) -> SparkWarehouse:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def spark_session(target: Mapping[str, Any]) -> Any:
