@@ -2,7 +2,7 @@
 
 Same parsing, validation and scoring as stg_crm__clients, int_clients__validated and
 client_priority for a source without updated_at (the benchmark's), written as one statement
-with one window (copies of a client_id) instead of three views' worth of CTEs. The policy's
+with one aggregate (the repeated client_ids) instead of three views' worth of CTEs. The policy's
 values are inlined from services.crm.policy, as the macros inline them.
 """
 
@@ -24,9 +24,13 @@ with cleaned as (
         nullif(trim(cast(aum as varchar)), '') as aum_text,
         lower(nullif(trim(cast(is_sfo as varchar)), '')) as is_sfo_text,
         lower(nullif(trim(cast(investor_type as varchar)), '')) as investor_type_text,
-        nullif(trim(cast(investments as varchar)), '') as investments_text,
-        count(*) over (partition by nullif(trim(cast(client_id as varchar)), '')) as copies
+        nullif(trim(cast(investments as varchar)), '') as investments_text
     from {source}
+),
+
+-- Only the repeated ids, so the anti-join below carries a small table, not every row.
+repeated as (
+    select client_id from cleaned where client_id is not null group by client_id having count(*) > 1
 ),
 
 parsed as (
@@ -46,7 +50,7 @@ parsed as (
             when investor_type_text in ({investor_types}) then investor_type_text
         end as investor_type
     from cleaned
-    where client_id is not null and copies = 1
+    where client_id is not null and client_id not in (select client_id from repeated)
 ),
 
 valid as (

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,9 +155,7 @@ def summarize(rows: int, results: dict[str, Result]) -> dict[str, Any]:
         "rows": rows,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "contenders": {
-            name: {**asdict(result), "rows_per_s": result.rows_per_s} for name, result in results.items()
-        },
+        "contenders": {name: {**asdict(result), "rows_per_s": result.rows_per_s} for name, result in results.items()},
         "dbt_minus_startup_s": dbt.wall_s - startup.wall_s,
         "ratios": ratios,
     }
@@ -170,7 +169,12 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gib": round(memory_gib, 1), "python": platform.python_version()}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(memory_gib, 1),
+        "python": platform.python_version(),
+    }
 
 
 def print_table(summary: dict[str, Any]) -> None:
@@ -259,7 +263,9 @@ def child_verify(db: str) -> dict[str, Any]:
 def reference_frame_sql(table: str) -> str:
     """Both frames carry money as exact integer cents: datacompy would otherwise compare floats."""
     money = ("aum", "investments", "qp_amount_tested", "qp_threshold")
-    columns = [f"cast({name} * 100 as bigint) as {name}_cents" if name in money else name for name in COMPARED.split(", ")]
+    columns = [
+        f"cast({name} * 100 as bigint) as {name}_cents" if name in money else name for name in COMPARED.split(", ")
+    ]
     return f"select {', '.join(column.strip() for column in columns)} from {table}"
 
 
@@ -272,17 +278,28 @@ def child_datacompy(db: str, engine: str) -> dict[str, Any]:
         connection.execute("set enable_progress_bar = false")
         started = time.perf_counter()
         if engine == "pandas":
-            mart, reference = connection.sql(reference_frame_sql(MART)).df(), connection.sql(reference_frame_sql(FLOOR)).df()
+            mart, reference = (
+                connection.sql(reference_frame_sql(MART)).df(),
+                connection.sql(reference_frame_sql(FLOOR)).df(),
+            )
         else:
-            mart, reference = connection.sql(reference_frame_sql(MART)).pl(), connection.sql(reference_frame_sql(FLOOR)).pl()
+            mart, reference = (
+                connection.sql(reference_frame_sql(MART)).pl(),
+                connection.sql(reference_frame_sql(FLOOR)).pl(),
+            )
     loaded = time.perf_counter() - started
     comparer = datacompy.PandasCompare if engine == "pandas" else datacompy.PolarsCompare
     comparison = comparer(mart, reference, join_columns="client_id")
     matches = bool(comparison.matches())
-    return {"rows": len(mart), "load_s": loaded, "compare_s": time.perf_counter() - started - loaded, "matches": matches}
+    return {
+        "rows": len(mart),
+        "load_s": loaded,
+        "compare_s": time.perf_counter() - started - loaded,
+        "matches": matches,
+    }
 
 
-CHILDREN = {
+CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "generate": child_generate,
     "ctas": child_ctas,
     "verify": child_verify,

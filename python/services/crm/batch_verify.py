@@ -23,8 +23,8 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -138,7 +138,7 @@ def verify_duckdb(
     # DuckDB's own progress bar would print into the caller's output; the caller has on_progress.
     connection.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'; set enable_progress_bar = false")
     try:
-        return _verify(connection, relations, scorer, labels, on_progress, batch_rows)
+        return _verify(connection, relations, scorer, labels=labels, on_progress=on_progress, batch_rows=batch_rows)
     finally:
         connection.execute(f"set memory_limit = '{previous[0]}'; set enable_progress_bar = {bool(previous[1])}")
 
@@ -147,6 +147,7 @@ def _verify(
     connection: duckdb.DuckDBPyConnection,
     relations: Relations,
     scorer: PriorityScorer,
+    *,
     labels: Labels,
     on_progress: Callable[[int], None] | None,
     batch_rows: int,
@@ -166,7 +167,9 @@ def _verify(
     expected = Buckets.empty()
     irregular_rows: list[dict[str, object]] = []
     # Hashes of the raw text: for the rows the vectorized path takes, the raw text is its own clean value.
-    source_query = f"select {raw_select}, hash(client_id) as key_hash, hash(client_name) as name_hash from {relations.source}"
+    source_query = (
+        f"select {raw_select}, hash(client_id) as key_hash, hash(client_name) as name_hash from {relations.source}"
+    )
     for batch in _batches(connection, source_query, batch_rows):
         key_hashes = _numpy(batch, "key_hash", np.uint64)
         fast, fingerprints = expected_fingerprints(batch, scorer.policy, key_hashes)
@@ -190,7 +193,9 @@ def _verify(
     with _registered(connection, flagged_keys.keys, differing):
         if differing.size:
             # Some regular client disagrees: read every source row of its bucket again.
-            irregular_rows = list(_rows(connection, f"select {raw_select} from {relations.source} where {_picked(SOURCE_KEY)}"))
+            irregular_rows = list(
+                _rows(connection, f"select {raw_select} from {relations.source} where {_picked(SOURCE_KEY)}")
+            )
         mart = list(_rows(connection, f"select * from {relations.mart} where {_picked(MART_KEY)}"))
         reject_columns = ", ".join(REJECT_KEY_COLUMNS)
         rejects = _rows(connection, f"select {reject_columns} from {relations.rejects}")
@@ -278,7 +283,14 @@ def expected_fingerprints(batch: pa.RecordBatch, policy: Policy, key_hashes: U64
     investor_type = np.array([_parse_investor_type(value) for value in type_values] + [0], dtype=np.int64)[type_index]
     fast &= investor_type >= 0
 
-    codes = reference_codes(policy, aum, investments, ~investments_blank, is_sfo, np.maximum(investor_type, 0))
+    codes = reference_codes(
+        policy,
+        aum=aum,
+        investments=investments,
+        investments_known=~investments_blank,
+        is_sfo=is_sfo,
+        investor_type=np.maximum(investor_type, 0),
+    )
     name_hash = _numpy(batch, "name_hash", np.uint64)
     return fast, fingerprint(key_hashes, name_hash, *codes)
 
@@ -307,7 +319,7 @@ def _dictionary(text: pa.Array) -> tuple[list[str], npt.NDArray[np.int64]]:
 
 
 def reference_codes(
-    policy: Policy, aum: I64, investments: I64, investments_known: Bools, is_sfo: Bools, investor_type: I64
+    policy: Policy, *, aum: I64, investments: I64, investments_known: Bools, is_sfo: Bools, investor_type: I64
 ) -> tuple[U64, I64, I64, I64, I64]:
     """The reference's columns for plain rows: packed categorical codes and the four money columns in cents.
 
@@ -320,8 +332,16 @@ def reference_codes(
     priority_of_tier = np.array([tier_priority(name) for name in TIERS])
     tier = tier_of_reason[reason]
     category = np.select(
-        [is_sfo, investor_type == INVESTOR_TYPES.index("family_company"), investor_type == INVESTOR_TYPES.index("entity")],
-        [QP_CATEGORIES.index("sfo_as_family_company"), QP_CATEGORIES.index("family_company"), QP_CATEGORIES.index("entity")],
+        [
+            is_sfo,
+            investor_type == INVESTOR_TYPES.index("family_company"),
+            investor_type == INVESTOR_TYPES.index("entity"),
+        ],
+        [
+            QP_CATEGORIES.index("sfo_as_family_company"),
+            QP_CATEGORIES.index("family_company"),
+            QP_CATEGORIES.index("entity"),
+        ],
         default=QP_CATEGORIES.index("natural_person"),
     )
     amount_tested = np.where(investments_known & (investments > aum), investments, aum)
@@ -399,7 +419,10 @@ def mart_codes_query(mart: str, labels: Labels) -> str:
 def mart_fingerprints(batch: pa.RecordBatch) -> U64:
     money = (_decimal_cents(batch.column(name)) for name in MONEY_COLUMNS)
     return fingerprint(
-        _numpy(batch, "key_hash", np.uint64), _numpy(batch, "name_hash", np.uint64), _numpy(batch, "packed", np.uint64), *money
+        _numpy(batch, "key_hash", np.uint64),
+        _numpy(batch, "name_hash", np.uint64),
+        _numpy(batch, "packed", np.uint64),
+        *money,
     )
 
 
