@@ -54,6 +54,8 @@ TAMPERINGS = {
 class ConnectionWarehouse:
     """The Warehouse protocol over an open connection, for the scalar path."""
 
+    text_type = "varchar"
+
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
 

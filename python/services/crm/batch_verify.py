@@ -1,6 +1,6 @@
 """The row-by-row check at warehouse speed: the reference vectorized over Arrow record batches, streamed from DuckDB.
 
-How it stays exact and flat in memory (docs/decisions/0004-batch-verification.md):
+How it stays exact and flat in memory (docs/decisions/0005-batch-verification.md):
 
 * Every source row is parsed and scored in NumPy from its raw text, with the scalar rules'
   constants (thresholds from the policy, labels from ``client_priority``). A row the vectorized
@@ -168,7 +168,8 @@ def _verify(
     irregular_rows: list[dict[str, object]] = []
     # Hashes of the raw text: for the rows the vectorized path takes, the raw text is its own clean value.
     source_query = (
-        f"select {raw_select}, hash(client_id) as key_hash, hash(client_name) as name_hash from {relations.source}"
+        f"select {raw_select}, hash(cast(client_id as varchar)) as key_hash,"
+        f" hash(cast(client_name as varchar)) as name_hash from {relations.source}"
     )
     for batch in _batches(connection, source_query, batch_rows):
         key_hashes = _numpy(batch, "key_hash", np.uint64)
