@@ -55,7 +55,7 @@ BUCKET_BITS = 22
 BATCH_ROWS = 1 << 18
 # DuckDB caches scanned blocks up to its memory limit (80% of RAM by default): cap it so the
 # check's memory does not grow with the table.
-DUCKDB_MEMORY_LIMIT = "512MB"
+DUCKDB_MEMORY_LIMIT = "256MB"
 PREFETCH_BATCHES = 2
 
 TIER_REASONS = ("single_family_office", "aum_at_least_tier_1_min", "aum_at_least_tier_2_min", "aum_below_tier_2_min")
