@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -45,6 +47,7 @@ from services.crm.raw_clients import (
 from services.crm.verify import REJECT_KEY_COLUMNS, VerificationReport, compare
 from services.crm.warehouse import Relations
 
+T = TypeVar("T")
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -57,6 +60,7 @@ BATCH_ROWS = 1 << 18
 # check's memory does not grow with the table.
 DUCKDB_MEMORY_LIMIT = "256MB"
 PREFETCH_BATCHES = 2
+WORKERS = 2
 
 TIER_REASONS = ("single_family_office", "aum_at_least_tier_1_min", "aum_at_least_tier_2_min", "aum_below_tier_2_min")
 QP_CATEGORIES = ("natural_person", "family_company", "sfo_as_family_company", "entity")
@@ -171,10 +175,14 @@ def _verify(
         f"select {raw_select}, hash(cast(client_id as varchar)) as key_hash,"
         f" hash(cast(client_name as varchar)) as name_hash from {relations.source}"
     )
-    for batch in _batches(connection, source_query, batch_rows):
+
+    def expect(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, U64, Bools, U64]:
         key_hashes = _numpy(batch, "key_hash", np.uint64)
         fast, fingerprints = expected_fingerprints(batch, scorer.policy, key_hashes)
         fast &= ~rejected_keys.contains(key_hashes)
+        return batch, key_hashes, fast, fingerprints
+
+    for batch, key_hashes, fast, fingerprints in _mapped(expect, _batches(connection, source_query, batch_rows)):
         irregular_rows += batch.filter(pa.array(~fast)).select(list(RAW_COLUMNS)).to_pylist()
         expected.add(key_hashes[fast], fingerprints[fast])
     flagged.append(_hashes(connection, [clean_text(row["client_id"]) for row in irregular_rows]))  # type: ignore[arg-type]
@@ -182,11 +190,16 @@ def _verify(
 
     actual = Buckets.empty()
     mart_rows = 0
-    for batch in _batches(connection, mart_codes_query(relations.mart, labels), batch_rows):
+    mart_query = mart_codes_query(relations.mart, labels)
+
+    def observe(batch: pa.RecordBatch) -> tuple[int, U64, U64]:
         key_hashes = _numpy(batch, "key_hash", np.uint64)
         regular = ~flagged_keys.contains(key_hashes)
-        actual.add(key_hashes[regular], mart_fingerprints(batch)[regular])
-        mart_rows += batch.num_rows
+        return batch.num_rows, key_hashes[regular], mart_fingerprints(batch)[regular]
+
+    for rows, key_hashes, fingerprints in _mapped(observe, _batches(connection, mart_query, batch_rows)):
+        actual.add(key_hashes, fingerprints)
+        mart_rows += rows
         if on_progress is not None:
             on_progress(mart_rows)
 
@@ -271,7 +284,9 @@ def expected_fingerprints(batch: pa.RecordBatch, policy: Policy, key_hashes: U64
     aum_plain, aum = _plain_cents(batch.column("aum"))
     investments_text = batch.column("investments")
     investments_plain, investments = _plain_cents(investments_text)
-    investments_blank = _is_null(investments_text) | _filled(pc.equal(pc.utf8_trim(investments_text, " "), ""))
+    # Blank is null or nothing but spaces: counting them needs no trimmed copy of the column.
+    investments_spaces = pc.equal(pc.count_substring(investments_text, " "), pc.binary_length(investments_text))
+    investments_blank = _is_null(investments_text) | _filled(investments_spaces)
     fast &= aum_plain & (investments_blank | investments_plain)
 
     # Few distinct spellings: parse each once (the dictionary), then spread by index.
@@ -447,6 +462,21 @@ def _mix(values: U64) -> U64:
     values ^= values >> np.uint64(27)
     values *= np.uint64(0x94D049BB133111EB)
     return values ^ (values >> np.uint64(31))
+
+
+def _mapped(function: Callable[[pa.RecordBatch], T], batches: Iterator[pa.RecordBatch]) -> Iterator[T]:
+    """function over the batches in WORKERS threads, results in order, at most WORKERS batches ahead.
+
+    Arrow's kernels and NumPy release the GIL, so batches are computed side by side.
+    """
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="verify") as pool:
+        pending: deque[Future[T]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(function, batch))
+            if len(pending) > WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _batches(connection: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
