@@ -24,8 +24,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 DEFAULT_ROWS = 1_000_000
 STARTUP_ROWS = 10  # dbt's fixed cost: the same command on a table this small
-# datacompy holds both frames and its join in memory: ~4.4 GB for two 10M-row frames measured here.
-DATACOMPY_BYTES_PER_ROW = 440
+# datacompy holds both frames and its join in memory: PandasCompare peaked at 16.8 GB for two
+# 10M-row frames here (PolarsCompare 13.3 GB), so a run above 10M would swap the machine.
+DATACOMPY_BYTES_PER_ROW = 1_700
 DATACOMPY_MAX_ROWS = 10_000_000
 MART = "main.client_priority"
 FLOOR = "main.client_priority_floor"
