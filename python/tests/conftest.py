@@ -53,11 +53,9 @@ class DuckDBMart:
                     [[row.get(column) for column in columns] for row in rows],
                 )
 
-    def verify(self, scorer: PriorityScorer | None = None, *, row_by_row: bool = False) -> VerificationReport:
+    def verify(self, scorer: PriorityScorer | None = None) -> VerificationReport:
         with DuckDBWarehouse(self.db_path) as warehouse:
-            return verify_warehouse(
-                warehouse, Relations.for_schemas(), scorer or PriorityScorer(), row_by_row=row_by_row
-            )
+            return verify_warehouse(warehouse, Relations.for_schemas(), scorer or PriorityScorer())
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.db_path), read_only=True) as connection:

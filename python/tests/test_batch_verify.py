@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 from hypothesis import given, settings
@@ -18,10 +18,17 @@ from services.crm.raw_clients import RAW_COLUMNS, RawClient, validate_clients
 from services.crm.verify import VerificationReport, verify_row_by_row
 from services.crm.warehouse import DuckDBWarehouse, Relations
 
-from .conftest import DuckDBMart
 from .strategies import client_tables, client_tables_with_updated_at
 
 SCORER = PriorityScorer()
+
+
+class BuiltMart(Protocol):
+    """What these tests need of the sample_mart fixture: the DuckDB file dbt built."""
+
+    db_path: Path
+
+
 RELATIONS = Relations.for_schemas()
 MART_COLUMNS = (
     "client_id varchar, client_name varchar, aum decimal(18, 2), investments decimal(18, 2), is_sfo boolean,"
@@ -199,7 +206,7 @@ def test_an_untouched_reference_mart_passes_both_paths() -> None:
     assert batch.rows_compared == batch.rows_matched == 200
 
 
-def test_a_tier_changed_by_sql_in_a_dbt_built_mart_is_the_one_mismatch(sample_mart: DuckDBMart, tmp_path: Path) -> None:
+def test_a_tier_changed_by_sql_in_a_dbt_built_mart_is_the_one_mismatch(sample_mart: BuiltMart, tmp_path: Path) -> None:
     copy = tmp_path / "tampered.duckdb"
     shutil.copy(sample_mart.db_path, copy)
     with duckdb.connect(str(copy)) as connection:
@@ -218,14 +225,15 @@ def test_a_tier_changed_by_sql_in_a_dbt_built_mart_is_the_one_mismatch(sample_ma
     assert not report.unexpected_in_rejects
 
 
-def test_the_batch_path_matches_the_scalar_path_on_the_sample_mart(sample_mart: DuckDBMart) -> None:
-    batch = sample_mart.verify()
-    scalar = sample_mart.verify(row_by_row=True)
+def test_the_batch_path_matches_the_scalar_path_on_the_sample_mart(sample_mart: BuiltMart) -> None:
+    with DuckDBWarehouse(sample_mart.db_path) as warehouse:
+        batch = verify_duckdb(warehouse.connection, RELATIONS, SCORER)
+        scalar = verify_row_by_row(warehouse, RELATIONS, SCORER)
     assert batch.ok, batch.describe()
     assert normalized(batch) == normalized(scalar)
 
 
-def test_money_is_compared_to_the_cent(sample_mart: DuckDBMart, tmp_path: Path) -> None:
+def test_money_is_compared_to_the_cent(sample_mart: BuiltMart, tmp_path: Path) -> None:
     copy = tmp_path / "cent.duckdb"
     shutil.copy(sample_mart.db_path, copy)
     with duckdb.connect(str(copy)) as connection:

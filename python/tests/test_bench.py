@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import PROJECT_DIR
+from services.crm.policy import find_project_dir
 
+PROJECT_DIR = find_project_dir()
 CONTENDERS = ("dbt_startup", "dbt", "ctas", "verify", "datacompy_pandas", "datacompy_polars")
 
 
