@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup system-packages build test lint pytest docs report clean
+.PHONY: setup system-packages build test lint pytest docs report bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ docs: build
 ## report: render the AUM distribution chart and summary into reports/
 report: build
 	$(BIN)/crm-priority report --out reports
+
+## bench: time the mart (dbt vs a hand-written CTAS) and its verification (vs datacompy) on N synthetic clients
+N ?= 1000000
+bench: setup
+	$(BIN)/python -m bench.run --rows $(N)
 
 clean:
 	rm -rf target logs data .pytest_cache .mypy_cache .ruff_cache .hypothesis

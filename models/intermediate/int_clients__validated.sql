@@ -13,30 +13,60 @@ clients as (
 
 ),
 
-checked as (
+-- The ids on more than one row, with what deciding between their copies needs. An aggregate and
+-- a join against this short list, not windows over every row: a window carries every column
+-- of the table through a sort, and most ids appear once. A missing client_id is keyed as ''
+-- (clean_text never yields it), so missing ids count as one group, as a window partition would.
+repeated_ids as (
 
     select
-        *,
-        {{ crm_priority.amount_problem('aum_text') }} as aum_problem,
-        case
-            when investments_text is not null then {{ crm_priority.amount_problem('investments_text') }}
-        end as investments_problem,
-        count(*) over (partition by client_id) as client_id_copies,
-        max(updated_at) over (partition by client_id) as latest_updated_at
+        coalesce(client_id, '') as id_key,
+        count(*) as client_id_copies,
+        max(updated_at) as latest_updated_at
 
     from clients
+    group by coalesce(client_id, '')
+    having count(*) > 1
 
 ),
 
-ranked as (
+repeated_copies as (
 
     select
-        *,
+        repeated_ids.id_key,
+        repeated_ids.client_id_copies,
+        repeated_ids.latest_updated_at,
         -- A repeated client_id is resolved only by one unique latest updated_at;
         -- ties or missing timestamps leave every copy ambiguous.
-        sum(case when updated_at = latest_updated_at then 1 else 0 end) over (partition by client_id) as latest_copies
+        sum(case when clients.updated_at = repeated_ids.latest_updated_at then 1 else 0 end) as latest_copies
 
-    from checked
+    from repeated_ids
+    inner join clients on coalesce(clients.client_id, '') = repeated_ids.id_key
+    group by repeated_ids.id_key, repeated_ids.client_id_copies, repeated_ids.latest_updated_at
+
+),
+
+checked as (
+
+    select
+        clients.*,
+        {{ crm_priority.amount_problem('clients.aum_text') }} as aum_problem,
+        case
+            when clients.investments_text is not null then {{ crm_priority.amount_problem('clients.investments_text') }}
+        end as investments_problem,
+        -- An id on one row is its own latest copy: what the windows over one row would give.
+        coalesce(repeated_copies.client_id_copies, 1) as client_id_copies,
+        case
+            when repeated_copies.id_key is null then clients.updated_at else repeated_copies.latest_updated_at
+        end as latest_updated_at,
+        case
+            when repeated_copies.id_key is not null then repeated_copies.latest_copies
+            when clients.updated_at is not null then 1
+            else 0
+        end as latest_copies
+
+    from clients
+    left join repeated_copies on coalesce(clients.client_id, '') = repeated_copies.id_key
 
 ),
 
@@ -56,7 +86,7 @@ validated as (
             when updated_at_text is not null and updated_at is null then 'updated_at_not_timestamp'
         end as reject_reason
 
-    from ranked
+    from checked
 
 )
 

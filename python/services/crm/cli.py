@@ -121,6 +121,9 @@ def verify(
     target: Annotated[str | None, typer.Option(help="dbt target to verify [default: the profile's default]")] = None,
     profiles_dir: Annotated[Path | None, typer.Option(help="Folder of profiles.yml [default profiles/]")] = None,
     limit: Annotated[int, typer.Option(help="How many mismatches to show")] = 20,
+    row_by_row: Annotated[
+        bool, typer.Option("--row-by-row", help="Use the scalar reference path instead of the vectorized one")
+    ] = False,
 ) -> None:
     """Check every row of a built mart against the Python reference; exit 1 on any difference."""
     project_dir = find_project_dir()
@@ -142,7 +145,11 @@ def verify(
     ) as progress:
         task = progress.add_task(f"{target_config['name']} ({relations.mart})", total=int(str(total)))
         report = verify_warehouse(
-            warehouse, relations, PriorityScorer(), on_progress=lambda done: progress.update(task, completed=done)
+            warehouse,
+            relations,
+            PriorityScorer(),
+            on_progress=lambda done: progress.update(task, completed=done),
+            row_by_row=row_by_row,
         )
     print_report(report, limit)
     if not report.ok:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from services.crm.client_priority import PriorityScorer
 from services.crm.raw_clients import RAW_COLUMNS, RawClient, clean_text, validate_clients
-from services.crm.warehouse import Relations, Warehouse
+from services.crm.warehouse import DuckDBWarehouse, Relations, Warehouse
 
 # Every mart column the reference computes; client_id is the key and scored_at a run timestamp.
 COMPARED_COLUMNS = (
@@ -172,8 +172,29 @@ def verify_warehouse(
     relations: Relations,
     scorer: PriorityScorer,
     on_progress: Callable[[int], None] | None = None,
+    *,
+    row_by_row: bool = False,
 ) -> VerificationReport:
-    """Read the source, the mart and the rejects of one warehouse and compare them with the reference."""
+    """Compare the source, the mart and the rejects of one warehouse with the reference.
+
+    A DuckDB warehouse is checked by the vectorized batch path (services.crm.batch_verify), which
+    a property test proves gives the same report as the scalar one; `row_by_row` forces the scalar
+    path, the reference, which every other warehouse uses.
+    """
+    if isinstance(warehouse, DuckDBWarehouse) and not row_by_row:
+        from services.crm.batch_verify import verify_duckdb  # it imports this module
+
+        return verify_duckdb(warehouse.connection, relations, scorer, on_progress)
+    return verify_row_by_row(warehouse, relations, scorer, on_progress)
+
+
+def verify_row_by_row(
+    warehouse: Warehouse,
+    relations: Relations,
+    scorer: PriorityScorer,
+    on_progress: Callable[[int], None] | None = None,
+) -> VerificationReport:
+    """The scalar check: every row read into Python and compared by `compare`."""
     reject_columns = ", ".join(REJECT_KEY_COLUMNS)
     return compare(
         read_source(warehouse, relations.source),
