@@ -245,13 +245,15 @@ def child_ctas(db: str) -> dict[str, Any]:
 def child_floor_check(db: str) -> dict[str, Any]:
     import duckdb
 
+    # Each side as a multiset fingerprint (row count, sum of every row's hash) in constant memory:
+    # an EXCEPT ALL both ways held about 20 GB at 100M rows here.
     with duckdb.connect(db, read_only=True) as connection:
         connection.execute("set enable_progress_bar = false")
-        differing = connection.sql(
-            f"select count(*) from ((select {COMPARED} from {MART} except all select {COMPARED} from {FLOOR})"
-            f" union all (select {COMPARED} from {FLOOR} except all select {COMPARED} from {MART}))"
-        ).fetchall()[0][0]
-    return {"mart_equals_floor": differing == 0}
+        mart, floor = (
+            connection.sql(f"select count(*), sum(hash({COMPARED})::hugeint) from {table}").fetchall()[0]
+            for table in (MART, FLOOR)
+        )
+    return {"mart_equals_floor": mart == floor}
 
 
 def child_verify(db: str) -> dict[str, Any]:

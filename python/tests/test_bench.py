@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from services.crm.policy import find_project_dir
 
@@ -14,9 +15,10 @@ PROJECT_DIR = find_project_dir()
 CONTENDERS = ("dbt_startup", "dbt", "ctas", "verify", "datacompy_pandas", "datacompy_polars")
 
 
-def test_the_benchmark_runs_every_contender_at_a_tiny_size(tmp_path: Path) -> None:
+def run_bench(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`python -m bench.run` as `make bench` runs it, files in `folder`; its output and its JSON summary."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--rows", "2000", "--out", str(tmp_path), "--workdir", str(tmp_path)],
+        [sys.executable, "-m", "bench.run", *args, "--out", str(folder), "--workdir", str(folder)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -24,8 +26,12 @@ def test_the_benchmark_runs_every_contender_at_a_tiny_size(tmp_path: Path) -> No
         check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    (results,) = tmp_path.glob("*-2000.json")
-    summary = json.loads(results.read_text(encoding="utf-8"))
+    (results,) = folder.glob("*.json")
+    return completed, json.loads(results.read_text(encoding="utf-8"))
+
+
+def test_the_benchmark_runs_every_contender_at_a_tiny_size(tmp_path: Path) -> None:
+    completed, summary = run_bench(tmp_path, "--rows", "2000")
     assert summary["rows"] == 2000
     for name in CONTENDERS:
         figures = summary["contenders"][name]
@@ -45,27 +51,6 @@ def test_the_benchmark_runs_every_contender_at_a_tiny_size(tmp_path: Path) -> No
 
 
 def test_the_benchmark_skips_datacompy_above_its_limit(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--rows",
-            "500",
-            "--datacompy-max-rows",
-            "100",
-            "--out",
-            str(tmp_path),
-            "--workdir",
-            str(tmp_path),
-        ],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "COLUMNS": "200"},
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    summary = json.loads(next(tmp_path.glob("*-500.json")).read_text(encoding="utf-8"))
+    _, summary = run_bench(tmp_path, "--rows", "500", "--datacompy-max-rows", "100")
     assert summary["contenders"]["datacompy_pandas"]["skipped"].startswith("skipped: would need ~")
     assert summary["ratios"]["verify_over_datacompy_pandas"] is None
