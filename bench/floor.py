@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from services.crm.client_priority import TIERS, tier_label
 from services.crm.policy import Policy
-from services.crm.raw_clients import FALSE_SPELLINGS, INVESTOR_TYPES, TRUE_SPELLINGS
-
-AMOUNT_PATTERN = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?"
-AMOUNT_OUT_OF_RANGE_PATTERN = r"[+-]?0*[1-9][0-9]{36,}([.eE].*)?|.*[eE][+-]?0*[1-9][0-9]{3,}"
+from services.crm.raw_clients import (
+    AMOUNT_OUT_OF_RANGE_PATTERN,
+    AMOUNT_PATTERN,
+    FALSE_SPELLINGS,
+    INVESTOR_TYPES,
+    MONEY_LIMIT,
+    TRUE_SPELLINGS,
+)
 
 FLOOR_SQL = """
 create or replace table {target} as
@@ -120,8 +124,8 @@ def _money(amount: object) -> str:
 
 def _parsed(text: str) -> str:
     return (
-        f"case when regexp_full_match({text}, '{AMOUNT_PATTERN}')"
-        f" and not regexp_full_match({text}, '{AMOUNT_OUT_OF_RANGE_PATTERN}')"
+        f"case when regexp_full_match({text}, '{AMOUNT_PATTERN.pattern}')"
+        f" and not regexp_full_match({text}, '{AMOUNT_OUT_OF_RANGE_PATTERN.pattern}')"
         f" then try_cast({text} as decimal(38, 2)) end"
     )
 
@@ -140,7 +144,7 @@ def floor_sql(policy: Policy, source: str, target: str) -> str:
         true_spellings=_in_list(TRUE_SPELLINGS),
         false_spellings=_in_list(FALSE_SPELLINGS),
         investor_types=_in_list(INVESTOR_TYPES),
-        money_limit="cast('10000000000000000' as decimal(38, 2))",
+        money_limit=f"cast('{MONEY_LIMIT:f}' as decimal(38, 2))",
         tier_1=_money(policy.tier_1_min_aum),
         tier_2=_money(policy.tier_2_min_aum),
         qp_person=_money(policy.qp_min_investments_person),

@@ -79,3 +79,32 @@ def client_rows_with_updated_at(draw: st.DrawFn) -> dict[str, str | None]:
 
 # Few client_ids, so copies are common and updated_at has to pick the latest (or cannot).
 client_tables_with_updated_at = st.lists(client_rows_with_updated_at(), min_size=1, max_size=25)
+
+
+@st.composite
+def plain_client_tables(draw: st.DrawFn) -> list[dict[str, str | None]]:
+    """Well-formed exports only (unique ids, plain amounts to the cent, any flag and type spelling):
+    the rows the batch check vouches for by itself, with every threshold ±1 cent among them."""
+    plain_amounts = st.one_of(
+        st.sampled_from(BOUNDARIES),
+        st.just(Decimal(0)),
+        st.decimals(min_value=0, max_value=Decimal("9999999999999999.99"), places=2),
+    ).map(_plain)
+    # Names as they come, but not padded: padding is for clean_text, which the scalar path handles.
+    names = st.one_of(st.none(), st.from_regex(r"[A-Za-z'é-]([A-Za-z '-]*[A-Za-z])?", fullmatch=True))
+    rows = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "client_name": names,
+                    "aum": plain_amounts,
+                    "is_sfo": st.one_of(st.none(), boolean_texts),
+                    "investor_type": st.one_of(st.none(), investor_type_texts),
+                    "investments": st.one_of(st.none(), plain_amounts),
+                }
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    return [{"client_id": f"P{index}", **row} for index, row in enumerate(rows)]

@@ -18,7 +18,7 @@ from services.crm.raw_clients import RAW_COLUMNS, RawClient, validate_clients
 from services.crm.verify import VerificationReport, verify_row_by_row
 from services.crm.warehouse import DuckDBWarehouse, Relations
 
-from .strategies import client_tables, client_tables_with_updated_at
+from .strategies import client_tables, client_tables_with_updated_at, plain_client_tables
 
 SCORER = PriorityScorer()
 
@@ -187,6 +187,35 @@ def test_the_batch_path_agrees_with_the_scalar_path_when_updated_at_picks_the_co
             tamper(connection, how, pick)
         scalar, batch = both_paths(connection)
     assert normalized(batch) == normalized(scalar)
+
+
+# The report tests above would pass even if the vectorized reference were wrong: a wrong
+# fingerprint only sends its bucket to the scalar path, which then agrees with the mart. These two
+# prove the vectorized reference itself equals the scalar one on the rows it vouches for.
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=client_tables)
+def test_the_vectorized_reference_agrees_with_the_scalar_one_on_every_row_it_vouches_for(
+    table: list[dict[str, str | None]],
+) -> None:
+    with mart_from_reference(table, RAW_COLUMNS[:-1]) as connection:
+        report = verify_duckdb(connection, RELATIONS, SCORER)
+    assert report.ok, report.describe()
+    assert report.buckets_rechecked == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=plain_client_tables())
+def test_the_batch_path_vouches_for_every_well_formed_row_itself(table: list[dict[str, str | None]]) -> None:
+    with mart_from_reference(table, RAW_COLUMNS[:-1]) as connection:
+        report = verify_duckdb(connection, RELATIONS, SCORER)
+        connection.execute("update main.client_priority set tier_label = 'Tier 9' where client_id = 'P0'")
+        tampered = verify_duckdb(connection, RELATIONS, SCORER)
+    assert report.ok, report.describe()
+    assert (report.rows_vouched, report.buckets_rechecked) == (len(table), 0)
+    assert [(m.client_id, m.column) for m in tampered.mismatches] == [("P0", "tier_label")]
+    assert tampered.buckets_rechecked == 1
 
 
 def test_an_untouched_reference_mart_passes_both_paths() -> None:

@@ -44,7 +44,7 @@ from services.crm.raw_clients import (
     parse_boolean_text,
     parse_investor_type_text,
 )
-from services.crm.verify import REJECT_KEY_COLUMNS, VerificationReport, compare
+from services.crm.verify import COMPARED_COLUMNS, REJECT_KEY_COLUMNS, VerificationReport, compare
 from services.crm.warehouse import Relations
 
 T = TypeVar("T")
@@ -217,6 +217,8 @@ def _verify(
     regular_rows = int(expected.counts.sum() - expected.counts[differing].sum())
     report.rows_compared += regular_rows
     report.rows_matched += regular_rows
+    report.rows_vouched = regular_rows
+    report.buckets_rechecked = int(differing.size)
     report.mismatches.sort(key=lambda mismatch: mismatch.client_id)
     return report
 
@@ -378,19 +380,10 @@ def reference_codes(
     return packed, aum, np.where(investments_known, investments, NULL_CENTS), amount_tested, threshold
 
 
-PACKED_COLUMNS = (
-    "is_sfo",
-    "investor_type",
-    "tier",
-    "tier_label",
-    "priority",
-    "tier_reason",
-    "qp_category",
-    "is_qualified_purchaser",
-    "qp_basis",
-    "policy_version",
-)
 MONEY_COLUMNS = ("aum", "investments", "qp_amount_tested", "qp_threshold")
+# Every other compared column but the name (hashed) is a small code; deriving them from
+# COMPARED_COLUMNS means a column added to the comparison cannot be left out of the fingerprint.
+PACKED_COLUMNS = tuple(name for name in COMPARED_COLUMNS if name not in (*MONEY_COLUMNS, "client_name"))
 
 
 def pack_codes(**codes: npt.NDArray[np.int64]) -> U64:

@@ -54,6 +54,10 @@ class VerificationReport:
     rejects_compared: int = 0
     missing_in_rejects: list[RejectKey] = field(default_factory=list)
     unexpected_in_rejects: list[RejectKey] = field(default_factory=list)
+    # The batch path's own account (0 on the scalar path): rows it vouched for by fingerprint, and
+    # key buckets whose fingerprints disagreed, so that their rows were compared one by one.
+    rows_vouched: int = 0
+    buckets_rechecked: int = 0
 
     @property
     def ok(self) -> bool:
