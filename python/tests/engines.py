@@ -11,8 +11,13 @@ import duckdb
 
 from services.crm.client_priority import PriorityScorer
 from services.crm.dbt_invocation import DbtProject, environment
+from services.crm.pipeline import Publisher
 from services.crm.policy import find_project_dir
+from services.crm.postgres_publish import PostgresPublisher
+from services.crm.publication import checksum_of
+from services.crm.publish import SNAPSHOT_NAME, DuckDBPublisher, mart_checksum
 from services.crm.raw_clients import RAW_COLUMNS
+from services.crm.spark_publish import SparkPublisher
 from services.crm.verify import VerificationReport, verify_warehouse
 from services.crm.warehouse import (
     DuckDBWarehouse,
@@ -34,14 +39,32 @@ class Mart(Protocol):
 
     engine: str
     schema: str
+    dbt: DbtProject
 
     def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any: ...
 
-    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None: ...
+    def load_source(
+        self,
+        rows: Sequence[Mapping[str, str | None]],
+        columns: Sequence[str] = SEED_COLUMNS,
+        relation: str | None = None,
+    ) -> None: ...
 
     def verify(self, scorer: PriorityScorer | None = None) -> VerificationReport: ...
 
     def query(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def publisher(self) -> Publisher:
+        """The engine's write-audit-publish scheme for this mart's place."""
+        ...
+
+    def env(self) -> dict[str, str]:
+        """The environment profiles.yml needs to point dbt at this mart's place."""
+        ...
+
+    def published(self) -> tuple[int, str]:
+        """Row count and checksum of the client_priority readers see now (as the publisher computes it)."""
+        ...
 
 
 def relation(mart: Mart, name: str) -> str:
@@ -67,18 +90,23 @@ class DuckDBMart:
     engine: str = "duckdb"
     schema: str = "main"
 
-    def _environment(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
         return {"CRM_PRIORITY_DB": str(self.db_path)}
 
     def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
-        with environment(self._environment()):
+        with environment(self.env()):
             return self.dbt.invoke(args, dbt_vars)
 
-    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None:
+    def load_source(
+        self,
+        rows: Sequence[Mapping[str, str | None]],
+        columns: Sequence[str] = SEED_COLUMNS,
+        relation: str | None = None,
+    ) -> None:
         """Replace the source table with `rows`, every column text, as a CRM export would land."""
-        source = source_relation(self)
+        source = relation or source_relation(self)
         with duckdb.connect(str(self.db_path)) as connection:
-            connection.execute(f"create schema if not exists {self.schema}_raw")
+            connection.execute(f"create schema if not exists {source.rpartition('.')[0]}")
             column_list = ", ".join(f"{column} varchar" for column in columns)
             connection.execute(f"create or replace table {source} ({column_list})")
             if rows:
@@ -93,6 +121,21 @@ class DuckDBMart:
         with duckdb.connect(str(self.db_path), read_only=True) as connection:
             return connection.execute(sql).fetchall()
 
+    @property
+    def publish_dir(self) -> Path:
+        return self.db_path.parent / "published"
+
+    def publisher(self) -> Publisher:
+        return DuckDBPublisher(self.db_path, self.publish_dir, self.db_path.parent / "operators", self.schema)
+
+    def published(self) -> tuple[int, str]:
+        snapshot = self.publish_dir / SNAPSHOT_NAME
+        if not snapshot.exists():
+            return (0, "")
+        with duckdb.connect(str(snapshot), read_only=True) as connection:
+            (count,) = connection.execute("select count(*) from client_priority").fetchone() or (0,)
+            return int(count), mart_checksum(connection, "client_priority")
+
 
 @dataclass
 class SchemaMart:
@@ -103,13 +146,18 @@ class SchemaMart:
     engine = ""
     schema_env = ""
 
+    def env(self) -> dict[str, str]:
+        return {self.schema_env: self.schema}
+
     def target(self) -> dict[str, Any]:
-        with environment({self.schema_env: self.schema}):
+        with environment(self.env()):
             return resolve_target(PROFILES_DIR, self.engine)
 
     def run(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
-        with environment({self.schema_env: self.schema}):
-            return self.dbt.invoke(args, dbt_vars)
+        # Tests build straight into their own schema on purpose (the write-audit-publish tests
+        # go through the pipeline instead), so they name it as the build schema.
+        with environment(self.env()):
+            return self.dbt.invoke(args, {"crm_build_schema": self.schema, **(dbt_vars or {})})
 
 
 @dataclass
@@ -133,14 +181,19 @@ class PostgresMart(SchemaMart):
         connection.autocommit = True
         return connection
 
-    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None:
+    def load_source(
+        self,
+        rows: Sequence[Mapping[str, str | None]],
+        columns: Sequence[str] = SEED_COLUMNS,
+        relation: str | None = None,
+    ) -> None:
         from psycopg2.extras import execute_values
 
-        source = source_relation(self)
+        source = relation or source_relation(self)
         connection = self.connect()
         try:
             with connection.cursor() as cursor:
-                cursor.execute(f"create schema if not exists {self.schema}_raw")
+                cursor.execute(f"create schema if not exists {source.rpartition('.')[0]}")
                 # cascade: the staging view reads the table; the next dbt run recreates it.
                 cursor.execute(f"drop table if exists {source} cascade")
                 cursor.execute(f"create table {source} ({', '.join(f'{column} text' for column in columns)})")
@@ -162,6 +215,17 @@ class PostgresMart(SchemaMart):
         finally:
             connection.close()
 
+    def publisher(self) -> Publisher:
+        return PostgresPublisher(self.target())
+
+    def published(self) -> tuple[int, str]:
+        if not self.query(
+            f"select 1 from pg_tables where schemaname = '{self.schema}' and tablename = 'client_priority'"
+        ):
+            return (0, "")
+        ((count, total),) = self.query(PostgresPublisher.checksum_sql(self.schema))
+        return int(count), checksum_of(count, total)
+
 
 @dataclass
 class SparkMart(SchemaMart):
@@ -177,11 +241,16 @@ class SparkMart(SchemaMart):
             self._session = spark_session(self.target())
         return self._session
 
-    def load_source(self, rows: Sequence[Mapping[str, str | None]], columns: Sequence[str] = SEED_COLUMNS) -> None:
+    def load_source(
+        self,
+        rows: Sequence[Mapping[str, str | None]],
+        columns: Sequence[str] = SEED_COLUMNS,
+        relation: str | None = None,
+    ) -> None:
         from pyspark.sql.types import StringType, StructField, StructType
 
-        source = source_relation(self)
-        self.session.sql(f"create database if not exists {self.schema}_raw")
+        source = relation or source_relation(self)
+        self.session.sql(f"create database if not exists {source.rpartition('.')[0]}")
         self.session.sql(f"drop table if exists {source}")
         schema = StructType([StructField(column, StringType()) for column in columns])
         frame = self.session.createDataFrame(text_rows(rows, columns), schema=schema)
@@ -193,3 +262,12 @@ class SparkMart(SchemaMart):
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.session.sql(sql).collect()]
+
+    def publisher(self) -> Publisher:
+        return SparkPublisher(self.target())
+
+    def published(self) -> tuple[int, str]:
+        if not self.session.catalog.tableExists(f"{self.schema}.client_priority"):
+            return (0, "")
+        ((count, total),) = self.query(SparkPublisher.checksum_sql(self.schema))
+        return int(count), checksum_of(count, total)

@@ -16,11 +16,15 @@ from rich.table import Table
 
 from services.crm.client_priority import ClientInputError, PriorityScorer
 from services.crm.dbt_invocation import DEFAULT_DB_RELATIVE, DbtCommandError, DbtProject
-from services.crm.policy import PolicyError, find_project_dir
-from services.crm.publish import SNAPSHOT_NAME, BuildLockedError, build_lock, publish
+from services.crm.pipeline import BuildStepError, Publisher, Step, run_build
+from services.crm.policy import PolicyError, find_project_dir, load_policy
+from services.crm.postgres_publish import PostgresPublisher
+from services.crm.publication import BuildLockedError, PublishError
+from services.crm.publish import SNAPSHOT_NAME, DuckDBPublisher
 from services.crm.report import load_report_data, render_chart, render_html
+from services.crm.spark_publish import SparkPublisher
 from services.crm.verify import VerificationReport, verify_warehouse
-from services.crm.warehouse import ProfileError, open_warehouse, relations_for_target, resolve_target
+from services.crm.warehouse import ProfileError, Relations, open_warehouse, resolve_target
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 # soft_wrap: paths and summaries stay on one line in logs and pipes, however narrow the terminal.
@@ -29,6 +33,7 @@ errors = Console(stderr=True, soft_wrap=True)
 
 DB_ENV = "CRM_PRIORITY_DB"
 PUBLISH_DIR_ENV = "CRM_PRIORITY_PUBLISH_DIR"
+OPERATORS_DIR_ENV = "CRM_PRIORITY_OPERATORS_DIR"
 
 
 def working_db_path(db: Path | None) -> Path:
@@ -41,6 +46,12 @@ def publish_dir_path(publish_dir: Path | None, working_db: Path) -> Path:
     """Where readers find the mart: --publish-dir, else $CRM_PRIORITY_PUBLISH_DIR, else published/ beside the db."""
     configured = os.environ.get(PUBLISH_DIR_ENV)
     return (publish_dir or (Path(configured) if configured else working_db.parent / "published")).resolve()
+
+
+def operators_dir_path(operators_dir: Path | None, working_db: Path) -> Path:
+    """Rejects and tier history: --operators-dir, else $CRM_PRIORITY_OPERATORS_DIR, else operators/ beside the db."""
+    configured = os.environ.get(OPERATORS_DIR_ENV)
+    return (operators_dir or (Path(configured) if configured else working_db.parent / "operators")).resolve()
 
 
 def parse_vars(text: str | None) -> dict[str, Any]:
@@ -60,30 +71,130 @@ DbOption = Annotated[
 ]
 
 
+# Exit codes of `build` (README, "Scheduled builds"); a scheduler alerts on any non-zero one.
+EXIT_OK = 0
+EXIT_BUILD_FAILED = 1  # dbt failed (a model, a data test, a unit test): nothing published
+EXIT_USAGE = 2  # bad option, var or profile: nothing ran
+EXIT_PROOF_FAILED = 3  # the row-by-row proof found differences: nothing published
+EXIT_PUBLISH_FAILED = 4  # the publish step itself failed (disk full, permissions): previous build intact
+EXIT_LOCKED = 75  # another build holds the lock (EX_TEMPFAIL: try again later)
+EXIT_FOR_STEP = {Step.WRITE: EXIT_BUILD_FAILED, Step.AUDIT: EXIT_PROOF_FAILED, Step.PUBLISH: EXIT_PUBLISH_FAILED}
+
+TargetOption = Annotated[
+    str | None, typer.Option(help="dbt target: dev (DuckDB), postgres or spark [default: the profile's default]")
+]
+ProfilesDirOption = Annotated[Path | None, typer.Option(help="Folder of profiles.yml [default profiles/]")]
+VarsOption = Annotated[
+    str | None, typer.Option("--vars", help='dbt vars as JSON, e.g. \'{"crm_source_schema": "crm_raw_feed"}\'')
+]
+
+
 @app.command()
 def build(
+    *,
+    target: TargetOption = None,
+    profiles_dir: ProfilesDirOption = None,
+    dbt_vars: VarsOption = None,
     db: DbOption = None,
     publish_dir: Annotated[
-        Path | None, typer.Option(help=f"Where readers find the mart [env {PUBLISH_DIR_ENV}; default data/published]")
+        Path | None,
+        typer.Option(help=f"DuckDB: where readers find the marts [env {PUBLISH_DIR_ENV}; default data/published]"),
     ] = None,
-    dbt_vars: Annotated[str | None, typer.Option("--vars", help="dbt vars as JSON, e.g. a threshold override")] = None,
+    operators_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"DuckDB: rejects and tier history, owner only [env {OPERATORS_DIR_ENV}; default data/operators]"
+        ),
+    ] = None,
 ) -> None:
-    """Seed, build and test the mart on the embedded DuckDB, then publish it for readers."""
-    working_db = working_db_path(db)
-    readers_dir = publish_dir_path(publish_dir, working_db)
-    working_db.parent.mkdir(parents=True, exist_ok=True)
-    os.environ[DB_ENV] = str(working_db)
+    """Write, audit, publish: dbt build where readers do not look, prove it row by row, then publish it atomically.
+
+    Exit codes: 0 published; 1 dbt failed; 2 bad usage or config; 3 the proof found differences;
+    4 publishing failed; 75 another build is running. On any failure readers keep the previous build.
+    """
+    project_dir = find_project_dir()
+    parsed_vars = parse_vars(dbt_vars)
     try:
-        with build_lock(working_db):
-            DbtProject.default().invoke(["build"], parse_vars(dbt_vars))
-            published = publish(working_db, readers_dir)
-    except (DbtCommandError, BuildLockedError) as error:
-        errors.print(f"[red]Build failed; the published mart is unchanged.[/red] {error}")
-        raise typer.Exit(1) from None
-    console.print(f"Built the mart in [bold]{working_db}[/bold]")
-    console.print(f"Published for readers: [bold]{published.snapshot}[/bold]")
-    for name, path in published.parquet.items():
-        console.print(f"  {name}: {published.row_counts[name]} rows, Parquet {path}")
+        load_policy(project_dir, overrides=parsed_vars)
+        working_db = working_db_path(db)
+        os.environ[DB_ENV] = str(working_db)
+        target_config = resolve_target(profiles_dir or project_dir / "profiles", target)
+        publisher = make_publisher(target_config, working_db, publish_dir, operators_dir)
+    except (PolicyError, ProfileError, PublishError) as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    dbt = DbtProject(
+        project_dir=project_dir,
+        profiles_dir=profiles_dir or project_dir / "profiles",
+        target=target,
+        # One artifacts folder per target: builds on two engines never share a manifest.
+        target_path=project_dir / "target" / f"build-{target_config['name']}",
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("audit", total=None, visible=False)
+        try:
+            outcome = run_build(
+                dbt,
+                publisher,
+                parsed_vars,
+                on_step=lambda step: console.print(f"[bold]{step.value}[/bold]: {STEP_TEXT[step]}"),
+                on_progress=lambda done: progress.update(task, completed=done, visible=True),
+            )
+        except BuildLockedError as error:
+            errors.print(f"[red]Build refused:[/red] {error}")
+            raise typer.Exit(EXIT_LOCKED) from None
+        except PublishError as error:  # the lock's folder itself is unusable: nothing ran
+            errors.print(f"[red]Build {publisher.build_id}: nothing was published.[/red] {error}")
+            raise typer.Exit(EXIT_PUBLISH_FAILED) from None
+        except BuildStepError as failure:
+            progress.stop()
+            if failure.report is not None:
+                print_report(failure.report, 20)
+            errors.print(
+                f"[red]Build {publisher.build_id} failed at the {failure.step.value} step; nothing was published"
+                f" and readers keep the previous build.[/red] {failure}"
+            )
+            raise typer.Exit(EXIT_FOR_STEP[failure.step]) from None
+    publication = outcome.publication
+    console.print(f"[green]OK[/green]: {outcome.report.describe(limit=0)}")
+    console.print(f"Source read: {outcome.source}")
+    console.print(f"Published build [bold]{publication.build_id}[/bold] to {publication.location}")
+    for name, count in publication.row_counts.items():
+        console.print(f"  {name}: {count} rows")
+    for what, where in publication.details.items():
+        console.print(f"  {what}: {where}")
+
+
+STEP_TEXT = {
+    Step.WRITE: "dbt build where readers do not look",
+    Step.AUDIT: "the row-by-row proof against the Python reference",
+    Step.PUBLISH: "switching readers to the proven build",
+}
+
+
+def make_publisher(
+    target: dict[str, Any], working_db: Path, publish_dir: Path | None, operators_dir: Path | None
+) -> Publisher:
+    """The publishing scheme of the target's engine."""
+    if target["type"] == "duckdb":
+        return DuckDBPublisher(
+            working_db,
+            publish_dir_path(publish_dir, working_db),
+            operators_dir_path(operators_dir, working_db),
+            schema=str(target.get("schema", "main")),
+        )
+    if target["type"] == "postgres":
+        return PostgresPublisher(target)
+    if target["type"] == "spark":
+        return SparkPublisher(target)
+    raise ProfileError(f"cannot build targets of type {target['type']!r}: supported are duckdb, postgres, spark")
 
 
 @app.command()
@@ -118,22 +229,39 @@ def score(
 
 @app.command()
 def verify(
-    target: Annotated[str | None, typer.Option(help="dbt target to verify [default: the profile's default]")] = None,
-    profiles_dir: Annotated[Path | None, typer.Option(help="Folder of profiles.yml [default profiles/]")] = None,
+    target: TargetOption = None,
+    profiles_dir: ProfilesDirOption = None,
+    dbt_vars: VarsOption = None,
     limit: Annotated[int, typer.Option(help="How many mismatches to show")] = 20,
     row_by_row: Annotated[
         bool, typer.Option("--row-by-row", help="Use the scalar reference path instead of the vectorized one")
     ] = False,
 ) -> None:
-    """Check every row of a built mart against the Python reference; exit 1 on any difference."""
+    """Check every row of a built mart against the Python reference; exit 1 on any difference.
+
+    The source is the relation dbt resolves with the same vars (--vars as given to the build).
+    """
     project_dir = find_project_dir()
+    parsed_vars = parse_vars(dbt_vars)
+    profiles = profiles_dir or project_dir / "profiles"
     try:
-        target_config = resolve_target(profiles_dir or project_dir / "profiles", target)
+        scorer = PriorityScorer(load_policy(project_dir, overrides=parsed_vars))
+        target_config = resolve_target(profiles, target)
+        dbt = DbtProject(
+            project_dir=project_dir,
+            profiles_dir=profiles,
+            target=target,
+            target_path=project_dir / "target" / f"verify-{target_config['name']}",
+        )
+        dbt.invoke(["parse"], parsed_vars)
+        schema = str(target_config.get("schema", "main"))
+        relations = Relations(
+            source=dbt.source_relation(), mart=f"{schema}.client_priority", rejects=f"{schema}.client_priority_rejects"
+        )
         warehouse = open_warehouse(target_config, project_dir)
-    except (ProfileError, FileNotFoundError) as error:
+    except (ProfileError, PolicyError, DbtCommandError, FileNotFoundError) as error:
         errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-    relations = relations_for_target(target_config)
+        raise typer.Exit(EXIT_USAGE) from None
     total = next(iter(warehouse.rows(f"select count(*) as n from {relations.mart}")))["n"]
     with Progress(
         TextColumn("verifying {task.description}"),
@@ -147,7 +275,7 @@ def verify(
         report = verify_warehouse(
             warehouse,
             relations,
-            PriorityScorer(),
+            scorer,
             on_progress=lambda done: progress.update(task, completed=done),
             row_by_row=row_by_row,
         )

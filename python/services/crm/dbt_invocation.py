@@ -33,6 +33,15 @@ class DbtProject:
         project_dir = find_project_dir()
         return cls(project_dir=project_dir, profiles_dir=profiles_dir or project_dir / "profiles", target=target)
 
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where dbt writes manifest.json and its partial-parse state for this project."""
+        return self.target_path or self.project_dir / "target"
+
+    def source_relation(self) -> str:
+        """The client table dbt read in its last command here (see `source_relation`)."""
+        return source_relation(self.artifacts_dir)
+
     def invoke(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
         """Run one dbt command; returns dbt's result object, raises DbtCommandError when it fails."""
         from dbt.cli.main import dbtRunner  # imported late: dbt takes a second to import
@@ -94,3 +103,21 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+SOURCE_UNIQUE_ID = "source.crm_priority.crm.clients"
+
+
+def source_relation(target_path: Path) -> str:
+    """`schema.table` of the client table as dbt resolved it in its last parse into `target_path`.
+
+    Read from dbt's own manifest rather than recomputed, so the row-by-row proof reads exactly
+    the relation dbt read, whatever vars (crm_source_schema, crm_source_table, --vars) chose it.
+    """
+    manifest_file = target_path / "manifest.json"
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        node = manifest["sources"][SOURCE_UNIQUE_ID]
+    except (OSError, ValueError, KeyError) as error:
+        raise DbtCommandError(f"Cannot read the source relation from {manifest_file}: {error}") from None
+    return f"{node['schema']}.{node['identifier']}"

@@ -178,21 +178,36 @@ class ProfileError(ValueError):
 
 
 def resolve_target(profiles_dir: Path, target: str | None = None, profile: str = "crm_priority") -> dict[str, Any]:
-    """One output of profiles.yml with its env_var() calls rendered, as dbt would see it."""
+    """One output of profiles.yml with its env_var() calls rendered, as dbt would see it.
+
+    Like dbt, the YAML is parsed first and each string rendered after, so a value (a path with
+    quotes, say) never changes the YAML's structure.
+    """
     profiles_file = profiles_dir / "profiles.yml"
     if not profiles_file.is_file():
         raise ProfileError(f"No profiles.yml in {profiles_dir}")
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     environment.globals["env_var"] = _env_var
-    rendered = environment.from_string(profiles_file.read_text(encoding="utf-8")).render()
-    profiles: dict[str, Any] = yaml.safe_load(rendered) or {}
+    profiles: dict[str, Any] = yaml.safe_load(profiles_file.read_text(encoding="utf-8")) or {}
     if profile not in profiles:
         raise ProfileError(f"profiles.yml has no profile {profile!r}")
-    chosen = target or profiles[profile].get("target")
+    chosen = target or _rendered(environment, profiles[profile].get("target"))
     outputs: dict[str, Any] = profiles[profile].get("outputs") or {}
     if chosen not in outputs:
         raise ProfileError(f"profile {profile!r} has no target {chosen!r}; targets: {sorted(outputs)}")
-    return {"name": chosen, **outputs[chosen]}
+    return {"name": chosen, **_rendered(environment, outputs[chosen])}
+
+
+def _rendered(environment: jinja2.Environment, value: Any) -> Any:
+    """Every string in a parsed YAML value rendered as Jinja; `| int` results come back as numbers."""
+    if isinstance(value, dict):
+        return {key: _rendered(environment, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rendered(environment, item) for item in value]
+    if isinstance(value, str) and "{{" in value:
+        text = environment.from_string(value).render()
+        return int(text) if text.isdigit() and "| int" in value else text
+    return value
 
 
 def _env_var(name: str, default: str | None = None) -> str:
