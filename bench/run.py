@@ -257,8 +257,8 @@ def child_floor_check(db: str) -> dict[str, Any]:
 
 
 def child_verify(db: str) -> dict[str, Any]:
-    from services.crm.batch_verify import verify_duckdb
     from services.crm.client_priority import PriorityScorer
+    from services.crm.duckdb_reader import verify_duckdb
     from services.crm.warehouse import DuckDBWarehouse, Relations
 
     with DuckDBWarehouse(db) as warehouse:
