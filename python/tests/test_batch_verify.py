@@ -36,7 +36,7 @@ from .strategies import client_tables, client_tables_with_updated_at, plain_clie
 SCORER = PriorityScorer()
 # Hypothesis examples per engine: each costs a few queries on DuckDB, a few round trips on
 # PostgreSQL, and several Spark jobs (seconds) on Spark.
-EXAMPLES = {"duckdb": 60, "postgres": 15, "spark": 4}
+EXAMPLES = {"duckdb": 60, "postgres": 15, "spark": 3}
 MONEY = ("aum", "investments", "qp_amount_tested", "qp_threshold")
 MART_TYPES = {
     "duckdb": {"text": "varchar", "money": "decimal(18, 2)", "bool": "boolean", "int": "integer"},
