@@ -49,8 +49,9 @@ report: build
 
 ## bench: time the mart (dbt vs a hand-written CTAS) and its verification (vs datacompy) on N synthetic clients
 N ?= 1000000
+ENGINE ?= duckdb
 bench: setup
-	$(BIN)/python -m bench.run --rows $(N)
+	$(BIN)/python -m bench.run --rows $(N) --engine $(ENGINE)
 
 clean:
 	rm -rf target logs data .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,14 +7,16 @@ Each contender runs in a subprocess of its own, so the peak RSS reported is that
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,11 +85,12 @@ def child(*args: str) -> list[str]:
     return [sys.executable, "-m", "bench.run", "--child", *args]
 
 
-def dbt_command(target_path: Path) -> list[str]:
+def dbt_command(target_path: Path, engine: str = "duckdb") -> list[str]:
     dbt = str(Path(sys.executable).parent / "dbt")
     return [
         dbt,
         *DBT_RUN_MART,
+        *([] if engine == "duckdb" else ["--target", engine]),
         "--vars",
         DBT_VARS,
         "--project-dir",
@@ -140,6 +143,56 @@ def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_
         else:
             results[name] = run_contender(name, child(name, str(big)))
     return summarize(rows, results)
+
+
+def run_engine_benchmark(engine: str, rows: int, workdir: Path) -> dict[str, Any]:
+    """PostgreSQL or Spark: the same generated clients loaded into the engine, then its dbt build and the check."""
+    generated, target = workdir / "bench.duckdb", workdir / "target"
+    results: dict[str, Result] = {}
+    results["generate"] = run_contender("generate", child("generate", str(generated), str(rows)))
+    with engine_environment(engine, workdir) as env:
+        results["load"] = run_contender("load", child(f"load_{engine}", str(generated)), env)
+        results["dbt"] = run_contender("dbt", dbt_command(target, engine), env)
+        rejects = [*dbt_command(target, engine)]
+        rejects[1 : 1 + len(DBT_RUN_MART)] = ["run", "--select", "client_priority_rejects"]
+        run_contender("dbt rejects", rejects, env)
+        results["verify"] = run_contender("verify", child("verify_engine", engine), env)
+    results["dbt"].rows = rows
+    verify = results["verify"]
+    return {
+        "rows": rows,
+        "engine": engine,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "contenders": {name: {**asdict(result), "rows_per_s": result.rows_per_s} for name, result in results.items()},
+        "dbt_minus_startup_s": None,
+        "ratios": {"verify_over_dbt": verify.wall_s / results["dbt"].wall_s},
+    }
+
+
+@contextlib.contextmanager
+def engine_environment(engine: str, workdir: Path) -> Iterator[dict[str, str]]:
+    """The env vars that point dbt and the check at a throwaway PostgreSQL server or Spark folder."""
+    if engine == "spark":
+        yield {"CRM_PRIORITY_SPARK_DIR": str(workdir / "spark"), "SPARK_LOCAL_IP": "127.0.0.1"}
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Not under workdir: the server runs as the unprivileged postgres user.
+    env = {
+        "CRM_PRIORITY_PG_DATA": tempfile.mkdtemp(prefix="crm_bench_pg_"),
+        "CRM_PRIORITY_PG_HOST": "127.0.0.1",
+        "CRM_PRIORITY_PG_PORT": str(port),
+        "CRM_PRIORITY_PG_USER": "postgres",
+        "CRM_PRIORITY_PG_DATABASE": "crm_priority_bench",
+    }
+    script = [str(PROJECT_DIR / "scripts" / "postgres_server.sh")]
+    subprocess.run(["bash", *script, "start"], env={**os.environ, **env}, check=True, capture_output=True)
+    try:
+        yield env
+    finally:
+        subprocess.run(["bash", *script, "stop"], env={**os.environ, **env}, check=False, capture_output=True)
 
 
 def summarize(rows: int, results: dict[str, Result]) -> dict[str, Any]:
@@ -207,7 +260,8 @@ def print_table(summary: dict[str, Any]) -> None:
         )
     console = Console()
     console.print(table)
-    console.print(f"dbt minus start-up: {summary['dbt_minus_startup_s']:.2f} s")
+    if summary["dbt_minus_startup_s"] is not None:
+        console.print(f"dbt minus start-up: {summary['dbt_minus_startup_s']:.2f} s")
     for name, value in summary["ratios"].items():
         console.print(f"{name}: {'—' if value is None else f'{value:.2f}'}")
 
@@ -257,8 +311,8 @@ def child_floor_check(db: str) -> dict[str, Any]:
 
 
 def child_verify(db: str) -> dict[str, Any]:
-    from services.crm.batch_verify import verify_duckdb
     from services.crm.client_priority import PriorityScorer
+    from services.crm.duckdb_reader import verify_duckdb
     from services.crm.warehouse import DuckDBWarehouse, Relations
 
     with DuckDBWarehouse(db) as warehouse:
@@ -268,6 +322,106 @@ def child_verify(db: str) -> dict[str, Any]:
     if not report.ok:
         raise SystemExit(f"the mart does not match the reference:\n{report.describe()}")
     return {"rows": report.rows_compared, "rejects": report.rejects_compared, "work_s": elapsed, "ok": report.ok}
+
+
+def child_load_postgres(db: str) -> dict[str, Any]:
+    """The generated source copied into PostgreSQL as text (CSV through COPY)."""
+    import duckdb
+    import psycopg2
+
+    from bench.generate import SOURCE_SCHEMA, SOURCE_TABLE
+    from services.crm.warehouse import resolve_target
+
+    csv_path = Path(db).with_suffix(".csv")
+    with duckdb.connect(db, read_only=True) as connection:
+        connection.execute("set enable_progress_bar = false")
+        columns = [str(row[0]) for row in connection.execute(f"describe {SOURCE_TABLE}").fetchall()]
+        connection.execute(f"copy {SOURCE_TABLE} to '{csv_path}' (header, force_quote *)")
+    target = resolve_target(PROJECT_DIR / "profiles", "postgres")
+    pg = psycopg2.connect(host=target["host"], port=target["port"], user=target["user"], dbname=target["dbname"])
+    with pg, pg.cursor() as cursor, open(csv_path, encoding="utf-8") as csv_file:
+        cursor.execute(f"create schema if not exists {SOURCE_SCHEMA}")
+        cursor.execute(f"create table {SOURCE_TABLE} ({', '.join(f'{column} text' for column in columns)})")
+        # Quoted empty text stays '', an unquoted empty field is null: as DuckDB wrote them.
+        cursor.copy_expert(f"copy {SOURCE_TABLE} from stdin with (format csv, header true)", csv_file)
+        cursor.execute(f"select count(*) from {SOURCE_TABLE}")
+        (count,) = cursor.fetchone() or (0,)
+    pg.close()
+    csv_path.unlink()
+    return {"rows": int(count)}
+
+
+def child_load_spark(db: str) -> dict[str, Any]:
+    """The generated source copied into the Spark warehouse as a Parquet table of text columns."""
+    import duckdb
+
+    from bench.generate import SOURCE_SCHEMA, SOURCE_TABLE
+    from services.crm.warehouse import resolve_target, spark_session
+
+    parquet_path = Path(db).with_suffix(".parquet")
+    with duckdb.connect(db, read_only=True) as connection:
+        connection.execute("set enable_progress_bar = false")
+        connection.execute(f"copy {SOURCE_TABLE} to '{parquet_path}' (format parquet)")
+    session = spark_session(resolve_target(PROJECT_DIR / "profiles", "spark"))
+    session.sql(f"create database if not exists {SOURCE_SCHEMA}")
+    session.read.parquet(str(parquet_path)).write.format("parquet").mode("overwrite").saveAsTable(SOURCE_TABLE)
+    count = session.table(SOURCE_TABLE).count()
+    session.stop()
+    return {"rows": int(count)}
+
+
+def child_verify_engine(engine: str) -> dict[str, Any]:
+    """The check as `crm-priority verify --target ENGINE` runs it; peak RSS of this process and of its children."""
+    import resource
+
+    from services.crm.client_priority import PriorityScorer
+    from services.crm.verify import verify_warehouse
+    from services.crm.warehouse import Relations, open_warehouse, resolve_target
+
+    target = resolve_target(PROJECT_DIR / "profiles", engine)
+    relations = Relations.for_schemas(str(target["schema"]), source_schema="main_raw")
+    warehouse = open_warehouse(target, PROJECT_DIR)
+    started = time.perf_counter()
+    report = verify_warehouse(warehouse, relations, PriorityScorer())
+    elapsed = time.perf_counter() - started
+    if not report.ok:
+        raise SystemExit(f"the mart does not match the reference:\n{report.describe()}")
+    figures: dict[str, Any] = {
+        "rows": report.rows_compared,
+        "rejects": report.rejects_compared,
+        "rows_vouched": report.rows_vouched,
+        "work_s": elapsed,
+        "ok": report.ok,
+        "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if engine == "spark":
+        # The JVM and its Python workers are this process's children: the largest of them, while it runs.
+        figures["jvm_and_workers_rss_mb"] = _descendants_rss_mb()
+    return figures
+
+
+def _descendants_rss_mb() -> dict[str, float]:
+    """Peak RSS (VmHWM) of each live descendant of this process by command name: the JVM, pyspark's workers."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    peaks: dict[int, float] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text(encoding="utf-8").splitlines() if ":" in line)
+        except OSError:
+            continue
+        pid = int(status.parent.name)
+        parents[pid] = int(fields.get("PPid", "0").strip())
+        names[pid] = fields.get("Name", "?").strip()
+        peaks[pid] = int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
+    sizes: dict[str, float] = {}
+    for pid, parent in parents.items():
+        ancestor = parent
+        while ancestor > 1 and ancestor != os.getpid():
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == os.getpid():
+            sizes[names[pid]] = max(sizes.get(names[pid], 0.0), peaks[pid])
+    return sizes
 
 
 def reference_frame_sql(table: str) -> str:
@@ -314,6 +468,9 @@ CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "ctas": child_ctas,
     "floor_check": child_floor_check,
     "verify": child_verify,
+    "verify_engine": child_verify_engine,
+    "load_postgres": child_load_postgres,
+    "load_spark": child_load_spark,
     "datacompy_pandas": lambda db: child_datacompy(db, "pandas"),
     "datacompy_polars": lambda db: child_datacompy(db, "polars"),
 }
@@ -325,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
     parser.add_argument("--workdir", type=Path, help="where the DuckDB files go [default: a temporary folder]")
     parser.add_argument("--datacompy-max-rows", type=int, default=DATACOMPY_MAX_ROWS)
+    parser.add_argument("--engine", choices=("duckdb", "postgres", "spark"), default="duckdb")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -334,11 +492,15 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     with tempfile.TemporaryDirectory(prefix="crm-bench-", dir=args.workdir) as folder:
-        summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows)
+        if args.engine == "duckdb":
+            summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows)
+        else:
+            summary = run_engine_benchmark(args.engine, args.rows, Path(folder))
     print_table(summary)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = args.out / f"{stamp}-{args.rows}.json"
+    suffix = "" if args.engine == "duckdb" else f"-{args.engine}"
+    path = args.out / f"{stamp}-{args.rows}{suffix}.json"
     path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(f"Results: {path}")
     return 0

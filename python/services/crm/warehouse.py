@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,8 @@ class PostgresWarehouse(ClosingWarehouse):
     def __init__(self, target: Mapping[str, Any]) -> None:
         import psycopg2  # imported late: only PostgreSQL targets need it
 
+        # The batch check opens its own (Arrow) connection from the same settings.
+        self.target = dict(target)
         self.connection = psycopg2.connect(
             host=str(target["host"]),
             port=int(target.get("port", 5432)),
@@ -142,6 +145,7 @@ class SparkWarehouse(ClosingWarehouse):
     text_type = "string"
 
     def __init__(self, target: Mapping[str, Any]) -> None:
+        self.target = dict(target)
         self.session = spark_session(target)
 
     def rows(self, sql: str) -> Iterator[dict[str, object]]:
@@ -165,6 +169,10 @@ def spark_session(target: Mapping[str, Any]) -> Any:
     parameters = {str(key): str(value) for key, value in (target.get("server_side_parameters") or {}).items()}
     # dbt-spark forces ANSI mode off; match it so both read the tables the same way.
     parameters["spark.sql.ansi.enabled"] = "false"
+    # Stage progress bars would print into the CLI's output.
+    parameters.setdefault("spark.ui.showConsoleProgress", "false")
+    # The Python workers (the check's mapInArrow) need this interpreter's packages: NumPy, pyarrow.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in parameters.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

@@ -1,0 +1,157 @@
+"""The batch check over Arrow record batches streamed from any engine (DuckDB, PostgreSQL): flat memory, no join.
+
+How it stays exact and flat in memory (docs/decisions/0005-batch-verification.md):
+
+1. The rejects are read first (the scalar check needs them anyway; at most max_reject_share of
+   the source): every client with a reject is *flagged* and compared by the scalar check.
+2. The source streams by; every row the vectorized reference vouches for becomes one fingerprint
+   added to its key's bucket, every other row is kept and its client flagged.
+3. The mart streams by; every row of an unflagged client becomes a fingerprint in its bucket,
+   the rows of flagged clients are kept.
+4. Buckets whose sums or counts differ are read again from both sides, and the scalar
+   ``compare`` runs on the kept rows and those buckets' rows, reporting each mismatch with mart
+   and reference values. Memory grows with the irregular rows, not with N.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol, TypeVar
+
+import numpy as np
+import pyarrow as pa
+
+from services.crm.client_priority import PriorityScorer
+from services.crm.fingerprints import (
+    Buckets,
+    KeySet,
+    bucket_of,
+    expected_fingerprints,
+    hash_text,
+    mart_fingerprints,
+    mart_rows,
+)
+from services.crm.queries import mart_select, rejects_select, source_select
+from services.crm.raw_clients import RawClient, clean_text
+from services.crm.scalar_check import compare
+from services.crm.vectorized_reference import Bools, Labels, reference_batch
+from services.crm.verification_report import VerificationReport
+from services.crm.warehouse import Relations
+
+T = TypeVar("T")
+# Arrow's kernels and NumPy release the GIL: two batches are computed side by side, while a
+# thread reads the next ones from the engine.
+WORKERS = 2
+PREFETCH_BATCHES = 2
+
+
+class BatchReader(Protocol):
+    """What the check needs of an engine: its text type, a relation's columns, and a query's record batches."""
+
+    text_type: str
+
+    def columns(self, relation: str) -> list[str]: ...
+
+    def batches(self, sql: str) -> Iterator[pa.RecordBatch]: ...
+
+
+def verify_batches(
+    reader: BatchReader,
+    relations: Relations,
+    scorer: PriorityScorer,
+    on_progress: Callable[[int], None] | None = None,
+) -> VerificationReport:
+    """The row-by-row check of one warehouse, vectorized and streamed; the same report as ``scalar_check.compare``."""
+    policy, labels = scorer.policy, Labels.for_policy(scorer.policy)
+    source_sql = source_select(relations.source, reader.columns(relations.source), reader.text_type)
+    rejects = [row for batch in reader.batches(rejects_select(relations.rejects)) for row in batch.to_pylist()]
+    rejected_keys = hash_text(pa.array([row["client_id"] for row in rejects], pa.string()))
+    rejected = KeySet([rejected_keys])
+
+    def vouched_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, np.ndarray, np.ndarray]:
+        reference = reference_batch(batch, policy)
+        keys, fingerprints = expected_fingerprints(batch, reference)
+        return batch, reference.vouched & ~rejected.contains(keys), keys, fingerprints
+
+    expected = Buckets.empty()
+    irregular: list[RawClient] = []
+    for batch, vouched, keys, fingerprints in _mapped(vouched_rows, reader.batches(source_sql)):
+        irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(~vouched)).to_pylist())
+        expected.add(keys[vouched], fingerprints[vouched])
+    irregular_ids = pa.array([clean_text(row.client_id) for row in irregular], pa.string())
+    flagged = KeySet([rejected_keys, hash_text(irregular_ids)])
+
+    def observed_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, np.ndarray, np.ndarray]:
+        keys, fingerprints = mart_fingerprints(batch, labels)
+        return batch, flagged.contains(keys), keys, fingerprints
+
+    actual = Buckets.empty()
+    kept_mart: list[dict[str, object]] = []
+    mart_count = 0
+    mart_sql = mart_select(relations.mart)
+    for batch, is_flagged, keys, fingerprints in _mapped(observed_rows, reader.batches(mart_sql)):
+        kept_mart += mart_rows(batch.filter(pa.array(is_flagged)))
+        actual.add(keys[~is_flagged], fingerprints[~is_flagged])
+        mart_count += batch.num_rows
+        if on_progress is not None:
+            on_progress(mart_count)
+
+    differing = expected.differing(actual)
+    if differing.size:
+        # Some regular client disagrees: read the rows of its bucket again, from both sides.
+        recheck = np.zeros(len(expected.counts), np.bool_)
+        recheck[differing] = True
+        for batch, vouched, keys, _ in _mapped(vouched_rows, reader.batches(source_sql)):
+            picked = vouched & recheck[bucket_of(keys)]
+            irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(picked)).to_pylist())
+        for batch, is_flagged, keys, _ in _mapped(observed_rows, reader.batches(mart_sql)):
+            kept_mart += mart_rows(batch.filter(pa.array(~is_flagged & recheck[bucket_of(keys)])))
+    report = compare(irregular, kept_mart, rejects, scorer)
+    return account_vouched(report, int(expected.counts.sum() - expected.counts[differing].sum()), int(differing.size))
+
+
+def account_vouched(report: VerificationReport, vouched: int, buckets_rechecked: int) -> VerificationReport:
+    """The scalar report of the rechecked rows, plus the rows vouched for by matching buckets."""
+    report.rows_compared += vouched
+    report.rows_matched += vouched
+    report.rows_vouched = vouched
+    report.buckets_rechecked = buckets_rechecked
+    report.mismatches.sort(key=lambda mismatch: mismatch.client_id)
+    return report
+
+
+def _mapped(function: Callable[[pa.RecordBatch], T], batches: Iterator[pa.RecordBatch]) -> Iterator[T]:
+    """function over the batches in WORKERS threads, results in order, at most WORKERS batches ahead."""
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="verify") as pool:
+        pending: deque[Future[T]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(function, batch))
+            if len(pending) > WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def prefetched(batches: Iterator[pa.RecordBatch], name: str) -> Iterator[pa.RecordBatch]:
+    """The batches, the next ones read by a thread of their own while the caller works on this one."""
+    ahead: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(maxsize=PREFETCH_BATCHES)
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                ahead.put(batch)
+            ahead.put(None)
+        except BaseException as error:  # handed to the consumer, which raises it
+            ahead.put(error)
+
+    thread = threading.Thread(target=read, name=name, daemon=True)
+    thread.start()
+    while (item := ahead.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    thread.join()

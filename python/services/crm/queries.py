@@ -1,0 +1,36 @@
+"""The SQL every engine runs for the check: portable selects of the source, the mart and the rejects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.crm.raw_clients import RAW_COLUMNS
+from services.crm.vectorized_reference import MONEY_COLUMNS
+from services.crm.verification_report import COMPARED_COLUMNS, REJECT_KEY_COLUMNS
+
+
+def source_select(relation: str, present: Iterable[str], text_type: str) -> str:
+    """Every raw column as the text the staging model reads (cast to text, untrimmed; null when absent)."""
+    columns = {column.lower() for column in present}
+    selected = ", ".join(
+        f"cast({column} as {text_type}) as {column}" if column in columns else f"cast(null as {text_type}) as {column}"
+        for column in RAW_COLUMNS
+    )
+    return f"select {selected} from {relation}"
+
+
+def mart_select(relation: str) -> str:
+    """The key and every compared column, money as exact integer cents (decimal(18, 2) times 100 fits a bigint).
+
+    Widened first: DuckDB keeps decimal(18, 2) for the product, which overflows above 10^16.
+    """
+    selected = ", ".join(
+        f"cast(cast({column} as decimal(38, 2)) * 100 as bigint) as {column}" if column in MONEY_COLUMNS else column
+        for column in ("client_id", *COMPARED_COLUMNS)
+    )
+    return f"select {selected} from {relation}"
+
+
+def rejects_select(relation: str) -> str:
+    """Every compared column of the rejects."""
+    return f"select {', '.join(REJECT_KEY_COLUMNS)} from {relation}"

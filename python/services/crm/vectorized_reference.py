@@ -1,0 +1,293 @@
+"""The Python reference over whole Arrow batches: raw text parsed and scored in NumPy, twin of the scalar reference.
+
+``client_priority.PriorityScorer`` and ``raw_clients`` score one row at a time; this module does the
+same for every row it can *vouch for* and says which rows those are. It vouches only for plain
+text, where no cleaning rule can matter: ids, names and amounts that are non-empty ASCII with a
+visible character at each end (no padding of any kind: spaces, tabs, NBSP, U+3000, ...), amounts
+``[0-9]{1,16}(.[0-9]{1,2})?`` (exact integer cents, nothing to round), no ``updated_at``. Flags
+and investor types take any ASCII spelling, each distinct one parsed once by ``raw_clients``
+itself. Every other row is left to the scalar reference, which stays canonical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from services.crm.client_priority import TIERS, client_tier, tier_label, tier_priority
+from services.crm.policy import Policy
+from services.crm.raw_clients import INVESTOR_TYPES, clean_text, parse_boolean_text, parse_investor_type_text
+from services.crm.verification_report import COMPARED_COLUMNS
+
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+TIER_REASONS = ("single_family_office", "aum_at_least_tier_1_min", "aum_at_least_tier_2_min", "aum_below_tier_2_min")
+QP_CATEGORIES = ("natural_person", "family_company", "sfo_as_family_company", "entity")
+# Codes are four bits: 0-13 index a column's expected values, then these two.
+UNKNOWN_CODE = 14  # a mart value outside the expected ones
+NULL_CODE = 15
+# Money in integer cents; null is a value no decimal(18, 2) can hold.
+NULL_CENTS = np.int64(-(2**63))
+# The amounts vouched for: [0-9]{1,16}(\.[0-9]{1,2})?, below decimal(18, 2)'s limit and exact in cents.
+PLAIN_MAX_WHOLE_DIGITS = 16
+PLAIN_MAX_DECIMALS = 2
+# Printable ASCII without the space: a plain text starts and ends with one of these.
+FIRST_VISIBLE, LAST_VISIBLE = 0x21, 0x7E
+
+MONEY_COLUMNS = ("aum", "investments", "qp_amount_tested", "qp_threshold")
+# Every other compared column but the name (hashed) is a small code; deriving them from
+# COMPARED_COLUMNS means a column added to the comparison cannot be left out of the fingerprint.
+PACKED_COLUMNS = tuple(name for name in COMPARED_COLUMNS if name not in (*MONEY_COLUMNS, "client_name"))
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The values each categorical column may hold, in code order, taken from the scalar reference."""
+
+    tiers: tuple[str, ...]
+    tier_labels: tuple[str, ...]
+    tier_reasons: tuple[str, ...]
+    qp_categories: tuple[str, ...]
+    investor_types: tuple[str, ...]
+    policy_versions: tuple[str, ...]
+
+    @classmethod
+    def for_policy(cls, policy: Policy) -> Labels:
+        return cls(
+            tiers=TIERS,
+            tier_labels=tuple(tier_label(tier, policy) for tier in TIERS),
+            tier_reasons=TIER_REASONS,
+            qp_categories=QP_CATEGORIES,
+            investor_types=INVESTOR_TYPES,
+            policy_versions=(policy.version,),
+        )
+
+    def values(self) -> dict[str, tuple[object, ...]]:
+        """Each packed column's expected values: a mart value's code is its index here."""
+        return {
+            "is_sfo": (False, True),
+            "investor_type": self.investor_types,
+            "tier": self.tiers,
+            "tier_label": self.tier_labels,
+            "priority": (0, 1, 2, 3),
+            "tier_reason": self.tier_reasons,
+            "qp_category": self.qp_categories,
+            "is_qualified_purchaser": (False, True),
+            "qp_basis": self.qp_categories,
+            "policy_version": self.policy_versions,
+        }
+
+
+@dataclass(frozen=True)
+class ReferenceBatch:
+    """The reference's compared columns for one batch of source rows, valid where `vouched`."""
+
+    vouched: Bools
+    packed: U64
+    aum: I64
+    investments: I64
+    qp_amount_tested: I64
+    qp_threshold: I64
+
+    def money(self) -> tuple[I64, I64, I64, I64]:
+        return self.aum, self.investments, self.qp_amount_tested, self.qp_threshold
+
+
+def reference_batch(batch: pa.RecordBatch, policy: Policy) -> ReferenceBatch:
+    """Parse and score a batch of raw source text (raw_clients.RAW_COLUMNS, all text).
+
+    Says which rows it vouches for; the values of the others are meaningless. Whether a row's
+    client has a reject (a repeated id) is not known here: the caller excludes those.
+    """
+    vouched = plain_text(batch.column("client_id"))
+    vouched &= blank(batch.column("client_name")) | plain_text(batch.column("client_name"))
+    vouched &= blank(batch.column("updated_at"))
+
+    aum_plain, aum = plain_cents(batch.column("aum"))
+    investments_text = batch.column("investments")
+    investments_plain, investments = plain_cents(investments_text)
+    investments_blank = blank(investments_text)
+    vouched &= aum_plain & (investments_blank | investments_plain)
+
+    # Few distinct spellings: each parsed once by the scalar rules, then spread by index.
+    sfo_values, sfo_index = _dictionary(batch.column("is_sfo"))
+    sfo_parsed = np.array([_parse_flag(value) for value in sfo_values] + [0], dtype=np.int64)[sfo_index]
+    vouched &= sfo_parsed >= 0
+    type_values, type_index = _dictionary(batch.column("investor_type"))
+    investor_type = np.array([_parse_investor_type(value) for value in type_values] + [0], dtype=np.int64)[type_index]
+    vouched &= investor_type >= 0
+
+    packed, aum_cents, investments_cents, amount_tested, threshold = reference_codes(
+        policy,
+        aum=aum,
+        investments=investments,
+        investments_known=~investments_blank,
+        is_sfo=sfo_parsed == 1,
+        investor_type=np.maximum(investor_type, 0),
+    )
+    return ReferenceBatch(vouched, packed, aum_cents, investments_cents, amount_tested, threshold)
+
+
+def reference_codes(
+    policy: Policy, *, aum: I64, investments: I64, investments_known: Bools, is_sfo: Bools, investor_type: I64
+) -> tuple[U64, I64, I64, I64, I64]:
+    """The reference's columns for plain rows: packed categorical codes and the four money columns in cents.
+
+    The same rule ladder as client_priority.PriorityScorer, over whole arrays. In: amounts in
+    integer cents, investor types as indexes into raw_clients.INVESTOR_TYPES. Out: the codes
+    packed as `pack_codes` does, then aum, investments (NULL_CENTS when unknown),
+    qp_amount_tested and qp_threshold in cents.
+    """
+    tier_1, tier_2 = _cents_of(policy.tier_1_min_aum), _cents_of(policy.tier_2_min_aum)
+    person, entity = _cents_of(policy.qp_min_investments_person), _cents_of(policy.qp_min_investments_entity)
+    reason = np.select([is_sfo, aum >= tier_1, aum >= tier_2], [0, 1, 2], default=3)
+    tier_of_reason = np.array([TIERS.index(client_tier(name)) for name in TIER_REASONS])
+    priority_of_tier = np.array([tier_priority(name) for name in TIERS])
+    tier = tier_of_reason[reason]
+    category = np.select(
+        [
+            is_sfo,
+            investor_type == INVESTOR_TYPES.index("family_company"),
+            investor_type == INVESTOR_TYPES.index("entity"),
+        ],
+        [
+            QP_CATEGORIES.index("sfo_as_family_company"),
+            QP_CATEGORIES.index("family_company"),
+            QP_CATEGORIES.index("entity"),
+        ],
+        default=QP_CATEGORIES.index("natural_person"),
+    )
+    amount_tested = np.where(investments_known & (investments > aum), investments, aum)
+    threshold = np.where(category == QP_CATEGORIES.index("entity"), entity, person).astype(np.int64)
+    qualified = amount_tested >= threshold
+    packed = pack_codes(
+        is_sfo=is_sfo.astype(np.int64),
+        investor_type=investor_type,
+        tier=tier,
+        tier_label=tier,
+        priority=priority_of_tier[tier],
+        tier_reason=reason,
+        qp_category=category,
+        is_qualified_purchaser=qualified.astype(np.int64),
+        qp_basis=np.where(qualified, category, NULL_CODE),
+        policy_version=np.zeros_like(tier),
+    )
+    return packed, aum, np.where(investments_known, investments, NULL_CENTS), amount_tested, threshold
+
+
+def pack_codes(**codes: npt.NDArray[np.int64]) -> U64:
+    """Small codes (0-15), four bits each, in PACKED_COLUMNS order."""
+    packed = np.zeros(len(next(iter(codes.values()))), np.uint64)
+    for position, name in enumerate(PACKED_COLUMNS):
+        packed |= codes[name].astype(np.uint64) << np.uint64(4 * position)
+    return packed
+
+
+# ---------- raw text, vectorized
+
+
+def as_string(text: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One utf8 array (engines hand out large_string, string_view or chunks too)."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text if text.type == pa.string() else pc.cast(text, pa.string())
+
+
+def string_buffers(text: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """A utf8 array's value offsets (len + 1, as int64) and its data bytes (never empty)."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1].astype(np.int64)
+    data_buffer = text.buffers()[2]
+    if data_buffer is None or not data_buffer.size:
+        return offsets, np.zeros(1, np.uint8)
+    return offsets, np.frombuffer(data_buffer, np.uint8)
+
+
+def plain_text(text: pa.Array) -> Bools:
+    """Text every cleaning rule leaves as it is: not null, not empty, ASCII, a visible character at each end."""
+    text = as_string(text)
+    offsets, data = string_buffers(text)
+    lengths = np.diff(offsets)
+    present = ~_is_null(text) & (lengths > 0)
+    first = data[np.where(present, offsets[:-1], 0)]
+    last = data[np.where(present, offsets[1:] - 1, 0)]
+    visible = (first >= FIRST_VISIBLE) & (first <= LAST_VISIBLE) & (last >= FIRST_VISIBLE) & (last <= LAST_VISIBLE)
+    return np.asarray(present & visible & _filled(pc.string_is_ascii(text)), np.bool_)
+
+
+def blank(text: pa.Array) -> Bools:
+    """Null or the empty string: blank under any cleaning rule."""
+    text = as_string(text)
+    empty: Bools = np.diff(string_buffers(text)[0]) == 0
+    return _is_null(text) | empty
+
+
+def plain_cents(text: pa.Array) -> tuple[Bools, I64]:
+    """Which texts are plain amounts, and their exact value in integer cents (0 where not plain).
+
+    Plain is digits with an optional point and one or two decimals, at most 16 whole digits: the
+    digits without the point are the amount in units of 10^-decimals, an exact int64.
+    """
+    text = as_string(text)
+    digits = pc.replace_substring(text, ".", "", max_replacements=1)
+    point = np.asarray(pc.fill_null(pc.find_substring(text, "."), -1).to_numpy(zero_copy_only=False), np.int64)
+    length = np.diff(string_buffers(text)[0])
+    decimals = np.where(point < 0, 0, length - point - 1)
+    whole = np.where(point < 0, length, point)
+    plain = (
+        _filled(pc.ascii_is_decimal(digits))
+        & (whole >= 1)
+        & (whole <= PLAIN_MAX_WHOLE_DIGITS)
+        & ((point < 0) | ((decimals >= 1) & (decimals <= PLAIN_MAX_DECIMALS)))
+    )
+    units = np.zeros(len(text), np.int64)
+    # Only plain texts reach the integer parser, which would refuse anything else.
+    plain_digits = digits if plain.all() else digits.filter(pa.array(plain))
+    units[plain] = _int_column(pc.cast(plain_digits, pa.int64()))
+    scale = np.array([100, 10, 1], dtype=np.int64)[np.clip(decimals, 0, PLAIN_MAX_DECIMALS)]
+    return plain, units * scale
+
+
+def _parse_flag(raw: str) -> int:
+    """1 true, 0 false, -1 when left to the scalar path (rejects, non-ASCII)."""
+    if not raw.isascii():
+        return -1
+    parsed = parse_boolean_text(clean_text(raw))
+    return -1 if parsed is None else int(parsed)
+
+
+def _parse_investor_type(raw: str) -> int:
+    if not raw.isascii():
+        return -1
+    parsed = parse_investor_type_text(clean_text(raw))
+    return -1 if parsed is None else INVESTOR_TYPES.index(parsed)
+
+
+def _dictionary(text: pa.Array) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """The distinct non-null values and, per row, an index into them; null rows point one past the end."""
+    encoded = pc.dictionary_encode(as_string(text))
+    values = encoded.dictionary.to_pylist()
+    indices = pc.fill_null(encoded.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
+    return values, indices
+
+
+def _int_column(values: pa.Array) -> I64:
+    return np.asarray(pc.fill_null(values, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _filled(mask: pa.Array) -> Bools:
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def _is_null(values: pa.Array) -> Bools:
+    return np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def _cents_of(amount: Decimal) -> int:
+    return int(amount * 100)
