@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "crm_priority.duckdb"
 MANIFEST_NAME = "manifest.json"
+# The oldest storage format that holds the marts: every DuckDB from 1.0.0 on (what BI drivers embed) reads it.
+SNAPSHOT_STORAGE_VERSION = "v1.0.0"
 PUBLISHED_RELATIONS = (
     "client_priority",
     "client_priority_rejects",
@@ -85,7 +87,7 @@ def publish(working_db: Path, publish_dir: Path, relations: Sequence[str] = PUBL
     connection = duckdb.connect()
     try:
         connection.execute(f"attach '{working_db}' as build (read_only)")
-        connection.execute(f"attach '{staged_snapshot}' as snapshot")
+        connection.execute(f"attach '{staged_snapshot}' as snapshot (storage_version '{SNAPSHOT_STORAGE_VERSION}')")
         row_counts: dict[str, int] = {}
         for name in relations:
             connection.execute(f"create table snapshot.main.{name} as select * from build.main.{name}")
@@ -114,6 +116,7 @@ def publish(working_db: Path, publish_dir: Path, relations: Sequence[str] = PUBL
     manifest = {
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "snapshot": snapshot.name,
+        "duckdb_storage_version": SNAPSHOT_STORAGE_VERSION,
         "parquet": {name: path.name for name, path in parquet.items()},
         "row_counts": row_counts,
         "client_priority_checksum": checksum,
