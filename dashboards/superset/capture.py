@@ -80,7 +80,9 @@ def capture_dashboard(page: Page, base_url: str, dashboard: dict[str, Any], out_
     states: list[dict[str, Any]] = []
     while time.monotonic() - started < RENDER_TIMEOUT_S:
         states = page.evaluate(RENDERED_STATE_JS, chart_ids)
-        drawn = [s for s in states if s["found"] and not s["loading"] and (s["canvases"] or s["table_rows"] or s["errors"])]
+        drawn = [
+            s for s in states if s["found"] and not s["loading"] and (s["canvases"] or s["table_rows"] or s["errors"])
+        ]
         if len(drawn) == len(chart_ids) and len(responses) >= len(chart_ids):
             break
         page.wait_for_timeout(500)

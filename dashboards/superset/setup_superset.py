@@ -4,10 +4,11 @@ Run by `scripts/superset.sh import` with Superset's own Python after `superset d
 `superset init` (or a copy of a database they prepared):
 `python setup_superset.py BUNDLE_ZIP ADMIN_USER VIEWER_USER`, the passwords in
 SUPERSET_ADMIN_PASSWORD and SUPERSET_VIEWER_PASSWORD. It does what `superset fab create-admin` and
-`superset import-dashboards` do (each a CLI call that starts Superset anew), but imports through Superset's asset importer, which overwrites the database, datasets, charts and
-dashboards alike, so a re-import updates everything. Then it gives the viewer account the role
-`crm_viewer`: Gamma's read permissions (no write, delete, import or SQL Lab) plus access to the
-one database, so the viewer reads every chart of the dashboards and cannot change them.
+`superset import-dashboards` do (each a CLI call that starts Superset anew), but imports through
+Superset's asset importer, which overwrites the database, datasets, charts and dashboards alike,
+so a re-import updates everything. Then it gives the viewer account the role `crm_viewer`: Gamma's
+read permissions (no write, delete, import, export or SQL Lab) plus access to the one database, so
+the viewer reads every chart of the dashboards and cannot change them.
 """
 
 import os
@@ -19,7 +20,7 @@ from superset.app import create_app
 VIEWER_ROLE = "crm_viewer"
 DATABASE_NAME = "crm_priority"
 # Gamma's permissions that change something or reach beyond the dashboards: the viewer gets the rest.
-WRITE_WORDS = ("write", "delete", "add", "edit", "save", "import", "copy", "upload", "sql", "tag", "share")
+WRITE_WORDS = ("write", "delete", "add", "edit", "save", "import", "export", "copy", "upload", "sql", "tag", "share")
 
 
 def main() -> None:
