@@ -129,6 +129,10 @@ serve() {
         echo "Superset is already running (pid $(cat "$PID_FILE")); stop it with: scripts/superset.sh stop" >&2
         exit 1
     fi
+    if "$VENV/bin/python" -c "import socket,sys; socket.create_connection(('$HOST', int(sys.argv[1])), 1)" "$PORT" 2>/dev/null; then
+        echo "Port $PORT on $HOST is taken; set CRM_PRIORITY_SUPERSET_PORT to another one." >&2
+        exit 1
+    fi
     # One worker process (two cores are shared), a few threads for the dashboard's parallel chart queries.
     "$VENV/bin/gunicorn" --bind "$HOST:$PORT" --workers 1 --worker-class gthread --threads 4 --timeout 120 \
         --pid "$PID_FILE" --daemon --access-logfile "$HOME_DIR/access.log" --error-logfile "$LOG_FILE" \
