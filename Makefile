@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup system-packages build test lint pytest docs report bench clean
+.PHONY: setup system-packages build test lint pytest docs report dashboard bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ docs: build
 ## report: render the AUM distribution chart and summary into reports/
 report: build
 	$(BIN)/crm-priority report --out reports
+
+## dashboard: serve the Superset dashboards (own venv, installed once) on the published mart at 127.0.0.1:8088
+dashboard: build
+	bash scripts/superset.sh install
+	bash scripts/superset.sh import
+	bash scripts/superset.sh serve
 
 ## bench: time the mart (dbt vs a hand-written CTAS) and its verification (vs datacompy) on N synthetic clients
 N ?= 1000000

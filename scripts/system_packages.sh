@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Debian packages the engines need beyond Python: a PostgreSQL server (the
-# postgres target's tests) and a Java 17+ runtime (Spark). Installs only what is
-# missing, so a machine that has both pays nothing.
+# The Debian packages the tests need beyond Python: a PostgreSQL server (the
+# postgres target's tests), a Java 17+ runtime (Spark) and Chromium (the dashboard
+# test's headless browser). Installs only what is missing, so a machine that has
+# them all pays nothing.
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,9 @@ fi
 java_major="$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
 if [[ -z "$java_major" || "$java_major" -lt 17 ]]; then
     missing+=(openjdk-17-jre-headless)
+fi
+if [[ ! -x /usr/bin/chromium ]]; then
+    missing+=(chromium)
 fi
 if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
