@@ -48,4 +48,4 @@ final as (
 )
 
 select * from final
-order by aum desc, client_id
+order by aum desc, client_id asc
