@@ -33,6 +33,8 @@ FLOOR = "main.client_priority_floor"
 DBT_VARS = json.dumps({"crm_source_schema": "main_raw"})
 # The mart and the views it reads; the seed is not selected, so the generated source stays.
 DBT_RUN_MART = ["run", "--select", "+client_priority"]
+# The what-if the bench times: both tier thresholds move, so many clients change (Tier 1 to 2, Tier 3 to 2).
+WHATIF_PROPOSAL = {"tier_1_min_aum": "75000000", "tier_2_min_aum": "3000000"}
 COMPARED = (
     "client_id, client_name, aum, investments, is_sfo, investor_type, tier, tier_label, priority, tier_reason,"
     " qp_category, qp_amount_tested, qp_threshold, is_qualified_purchaser, qp_basis, policy_version"
@@ -133,6 +135,7 @@ def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_
     run_contender("dbt rejects", rejects, dbt_env)
 
     results["verify"] = run_contender("verify", child("verify", str(big)))
+    results["whatif"] = run_contender("whatif", child("whatif", str(big)))
     for name in ("datacompy_pandas", "datacompy_polars"):
         if rows > datacompy_max_rows:
             needed = rows * DATACOMPY_BYTES_PER_ROW / 2**30
@@ -140,6 +143,22 @@ def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_
         else:
             results[name] = run_contender(name, child(name, str(big)))
     return summarize(rows, results)
+
+
+def run_whatif_benchmark(rows: int, workdir: Path) -> dict[str, Any]:
+    """Only what `crm-priority whatif` needs: the synthetic export, the mart built by dbt (untimed), the what-if."""
+    big, target = workdir / "warehouse.duckdb", workdir / "target"
+    results = {"generate": run_contender("generate", child("generate", str(big), str(rows)))}
+    results["dbt"] = run_contender("dbt", dbt_command(target), {"CRM_PRIORITY_DB": str(big)})
+    results["dbt"].rows = rows
+    results["whatif"] = run_contender("whatif", child("whatif", str(big)))
+    return {
+        "rows": rows,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "contenders": {name: {**asdict(result), "rows_per_s": result.rows_per_s} for name, result in results.items()},
+        "ratios": {},
+    }
 
 
 def summarize(rows: int, results: dict[str, Result]) -> dict[str, Any]:
@@ -191,6 +210,7 @@ def print_table(summary: dict[str, Any]) -> None:
         "dbt": "dbt run --select +client_priority",
         "ctas": "hand-written CREATE TABLE AS (the floor)",
         "verify": "batch row-by-row check vs the Python reference",
+        "whatif": f"crm-priority whatif {' '.join(f'--set {k}={v}' for k, v in WHATIF_PROPOSAL.items())}",
         "datacompy_pandas": "PandasCompare, mart vs reference frame",
         "datacompy_polars": "PolarsCompare, mart vs reference frame",
     }
@@ -207,7 +227,8 @@ def print_table(summary: dict[str, Any]) -> None:
         )
     console = Console()
     console.print(table)
-    console.print(f"dbt minus start-up: {summary['dbt_minus_startup_s']:.2f} s")
+    if "dbt_minus_startup_s" in summary:
+        console.print(f"dbt minus start-up: {summary['dbt_minus_startup_s']:.2f} s")
     for name, value in summary["ratios"].items():
         console.print(f"{name}: {'—' if value is None else f'{value:.2f}'}")
 
@@ -270,6 +291,17 @@ def child_verify(db: str) -> dict[str, Any]:
     return {"rows": report.rows_compared, "rejects": report.rejects_compared, "work_s": elapsed, "ok": report.ok}
 
 
+def child_whatif(db: str) -> dict[str, Any]:
+    from services.crm.warehouse import DuckDBWarehouse
+    from services.crm.whatif import proposed_policy, what_if
+
+    with DuckDBWarehouse(db) as warehouse:
+        started = time.perf_counter()
+        result = what_if(warehouse, MART, proposed_policy(WHATIF_PROPOSAL))
+        elapsed = time.perf_counter() - started
+    return {"rows": result.client_count, "changed": result.changed_count, "work_s": elapsed}
+
+
 def reference_frame_sql(table: str) -> str:
     """Both frames carry money as exact integer cents: datacompy would otherwise compare floats."""
     money = ("aum", "investments", "qp_amount_tested", "qp_threshold")
@@ -314,6 +346,7 @@ CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "ctas": child_ctas,
     "floor_check": child_floor_check,
     "verify": child_verify,
+    "whatif": child_whatif,
     "datacompy_pandas": lambda db: child_datacompy(db, "pandas"),
     "datacompy_polars": lambda db: child_datacompy(db, "polars"),
 }
@@ -325,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
     parser.add_argument("--workdir", type=Path, help="where the DuckDB files go [default: a temporary folder]")
     parser.add_argument("--datacompy-max-rows", type=int, default=DATACOMPY_MAX_ROWS)
+    parser.add_argument(
+        "--whatif-only", action="store_true", help="time only `crm-priority whatif` (after an untimed dbt build)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -334,7 +370,10 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     with tempfile.TemporaryDirectory(prefix="crm-bench-", dir=args.workdir) as folder:
-        summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows)
+        if args.whatif_only:
+            summary = run_whatif_benchmark(args.rows, Path(folder))
+        else:
+            summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows)
     print_table(summary)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

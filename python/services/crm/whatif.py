@@ -9,6 +9,9 @@ cents while counting, ``Decimal`` in the result. The dbt twin is ``analyses/poli
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +34,7 @@ I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
 BATCH_ROWS = 1 << 18
+READ_AHEAD = 2  # batches read while one is counted: ~20 MB each at 2^18 rows
 DEFAULT_LIMIT = 20
 # Exact sums of int64 cents in int64 arithmetic: each amount split into 32-bit halves, so a
 # batch of 2^18 rows sums to under 2^50 per half, whatever the amounts (up to $10^16 each).
@@ -214,6 +218,41 @@ def mart_query(mart: str) -> str:
 
 
 def mart_batches(warehouse: Warehouse, mart: str, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The mart as Arrow record batches of MART_SCHEMA, the next read in a thread while the caller counts this one."""
+    return _read_ahead(_mart_batches(warehouse, mart, batch_rows))
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """`batches`, produced in a thread at most READ_AHEAD ahead (DuckDB and Arrow release the GIL)."""
+    ahead: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                ahead.put(batch)
+            ahead.put(None)
+        except BaseException as error:  # handed to the consumer, which raises it
+            ahead.put(error)
+
+    thread = threading.Thread(target=read, name="whatif-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.1)
+        thread.join()
+
+
+def _mart_batches(warehouse: Warehouse, mart: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """The mart as Arrow record batches of MART_SCHEMA: streamed by DuckDB, else built from the rows read."""
     sql = mart_query(mart)
     if isinstance(warehouse, DuckDBWarehouse):
@@ -236,15 +275,16 @@ def mart_batches(warehouse: Warehouse, mart: str, batch_rows: int = BATCH_ROWS) 
 # ---------- scoring and counting
 
 
-def proposed_codes(batch: pa.RecordBatch, policy: Policy) -> tuple[I64, Bools]:
+def proposed_codes(batch: pa.RecordBatch, policy: Policy, aum: I64 | None = None) -> tuple[I64, Bools]:
     """Each client's tier (an index into TIERS) and Qualified Purchaser status under `policy`.
 
     Twin of macros/whatif/whatif_rescored_clients.sql, through the vectorized reference.
+    `aum` is the batch's aum in cents when the caller has it already.
     """
     investments = batch.column("investments")
     packed, *_ = reference_codes(
         policy,
-        aum=decimal_cents(batch.column("aum")),
+        aum=decimal_cents(batch.column("aum")) if aum is None else aum,
         investments=decimal_cents(investments),
         investments_known=~_numpy_bools(pc.is_null(investments)),
         is_sfo=_numpy_bools(batch.column("is_sfo")),
@@ -267,6 +307,8 @@ def decimal_cents(values: pa.Array) -> I64:
     if values.type != MONEY:
         values = pc.cast(values, MONEY)
     words = np.frombuffer(values.buffers()[1], dtype=np.int64)[2 * values.offset : 2 * (values.offset + len(values))]
+    if not values.null_count:
+        return words[::2].copy()
     return np.where(_numpy_bools(pc.is_null(values)), 0, words[::2])
 
 
@@ -294,27 +336,37 @@ def _cents_to_decimal(cents: int) -> Decimal:
 
 
 def changed_clients_table(
-    batch: pa.RecordBatch, proposed_tier: I64, proposed_qualified: Bools, changed: Bools
+    batch: pa.RecordBatch, proposed_tier: I64, proposed_qualified: Bools, rows: npt.NDArray[np.intp]
 ) -> pa.Table:
-    """The changed clients of one batch with CHANGED_SCHEMA, categories as their names."""
-    mask = pa.array(changed)
+    """The clients at positions `rows` of one batch with CHANGED_SCHEMA, categories as their names."""
+    picked = pa.array(rows)
     tier_names, category_names = pa.array(TIERS), pa.array(QP_CATEGORIES)
     priorities = np.array([tier_priority(tier) for tier in TIERS], dtype=np.int64)
     return pa.table(
         {
-            "client_id": batch.column("client_id").filter(mask),
-            "client_name": batch.column("client_name").filter(mask),
-            "aum": batch.column("aum").filter(mask),
-            "qp_category": pc.take(category_names, batch.column("qp_category").filter(mask)),
-            "current_tier": pc.take(tier_names, batch.column("tier").filter(mask)),
-            "proposed_tier": pc.take(tier_names, pa.array(proposed_tier[changed])),
-            "current_priority": batch.column("priority").filter(mask),
-            "proposed_priority": pa.array(priorities[proposed_tier[changed]]),
-            "current_is_qualified_purchaser": batch.column("is_qualified_purchaser").filter(mask),
-            "proposed_is_qualified_purchaser": pa.array(proposed_qualified[changed]),
+            "client_id": batch.column("client_id").take(picked),
+            "client_name": batch.column("client_name").take(picked),
+            "aum": batch.column("aum").take(picked),
+            "qp_category": pc.take(category_names, batch.column("qp_category").take(picked)),
+            "current_tier": pc.take(tier_names, batch.column("tier").take(picked)),
+            "proposed_tier": pc.take(tier_names, pa.array(proposed_tier[rows])),
+            "current_priority": batch.column("priority").take(picked),
+            "proposed_priority": pa.array(priorities[proposed_tier[rows]]),
+            "current_is_qualified_purchaser": batch.column("is_qualified_purchaser").take(picked),
+            "proposed_is_qualified_purchaser": pa.array(proposed_qualified[rows]),
         },
         schema=CHANGED_SCHEMA,
     )
+
+
+def largest_rows(rows: npt.NDArray[np.intp], aum: I64, limit: int) -> npt.NDArray[np.intp]:
+    """Of `rows`, the `limit` with the largest AUM, and any tied with the smallest of those (client_id decides)."""
+    if rows.size <= limit:
+        return rows
+    amounts = aum[rows]
+    cutoff = np.partition(amounts, rows.size - limit)[rows.size - limit]
+    picked: npt.NDArray[np.intp] = rows[amounts >= cutoff]
+    return picked
 
 
 class _Tally:
@@ -334,8 +386,10 @@ class _Tally:
         self.policy_versions: set[str] = set()
         self.largest: pa.Table | None = None
 
-    def add(self, batch: pa.RecordBatch, proposed: Policy) -> pa.Table | None:
-        """Count one batch of the mart (MART_SCHEMA); its changed clients, or None when none changed."""
+    def add(
+        self, batch: pa.RecordBatch, proposed: Policy, on_changed: Callable[[pa.Table], None] | None = None
+    ) -> None:
+        """Count one batch of the mart (MART_SCHEMA); hand its changed clients, if any, to `on_changed`."""
         for column, values in CODED_COLUMNS.items():
             if batch.column(column).null_count:
                 raise WhatIfError(f"the mart has a {column} outside {values}: rebuild it.")
@@ -344,7 +398,7 @@ class _Tally:
         current_tier = _numpy_ints(batch.column("tier"))
         current_qualified = _numpy_bools(batch.column("is_qualified_purchaser"))
         category = _numpy_ints(batch.column("qp_category"))
-        proposed_tier, proposed_qualified = proposed_codes(batch, proposed)
+        proposed_tier, proposed_qualified = proposed_codes(batch, proposed, aum)
 
         cells = len(TIERS) ** 2
         cell = current_tier * len(TIERS) + proposed_tier
@@ -361,16 +415,19 @@ class _Tally:
         _accumulate(self.gained_cents, exact_group_sums(category[gained], categories, aum[gained]))
         _accumulate(self.lost_cents, exact_group_sums(category[lost], categories, aum[lost]))
 
-        changed = (proposed_tier != current_tier) | gained | lost
-        if not changed.any():
-            return None
-        self.changed_count += int(changed.sum())
-        self.changed_cents += exact_group_sums(np.zeros(int(changed.sum()), np.int64), 1, aum[changed])[0]
-        table = changed_clients_table(batch, proposed_tier, proposed_qualified, changed)
+        changed = np.flatnonzero((proposed_tier != current_tier) | gained | lost)
+        if not changed.size:
+            return
+        self.changed_count += int(changed.size)
+        self.changed_cents += exact_group_sums(np.zeros(changed.size, np.int64), 1, aum[changed])[0]
         if self.limit > 0:
+            table = changed_clients_table(
+                batch, proposed_tier, proposed_qualified, largest_rows(changed, aum, self.limit)
+            )
             candidates = table if self.largest is None else pa.concat_tables([self.largest, table])
             self.largest = candidates.sort_by([("aum", "descending"), ("client_id", "ascending")]).slice(0, self.limit)
-        return table
+        if on_changed is not None:
+            on_changed(changed_clients_table(batch, proposed_tier, proposed_qualified, changed))
 
     def result(self, current: Policy, proposed: Policy) -> WhatIfResult:
         tiers = len(TIERS)
@@ -434,9 +491,7 @@ def analyze(
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        changed = tally.add(batch, proposed)
-        if changed is not None and on_changed is not None:
-            on_changed(changed)
+        tally.add(batch, proposed, on_changed)
     return tally.result(current, proposed)
 
 
