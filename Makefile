@@ -37,7 +37,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/sqlfluff lint models tests
+	$(BIN)/sqlfluff lint models tests analyses
 
 ## docs: generate the dbt docs site (offline) into target/; view it with `.venv/bin/dbt docs serve --profiles-dir profiles`
 docs: build

@@ -1,6 +1,9 @@
-{#- A positive USD amount with at most two decimals and at most 16 integer digits (it must fit decimal(18, 2)). -#}
-{% macro normalized_policy_amount(var_name) %}
-    {%- set raw = var(var_name, none) -%}
+{#-
+    A positive USD amount with at most two decimals and at most 16 integer digits (it must fit decimal(18, 2)).
+    `raw` is the value to check (a var's value, or a proposed one for the what-if); the message names `var_name`.
+    Python twin: services.crm.policy.normalized_policy_amount.
+-#}
+{% macro normalized_policy_amount(var_name, raw) %}
     {%- if raw is none -%}
         {{ exceptions.raise_compiler_error("Policy var '" ~ var_name ~ "' is not set: define it in dbt_project.yml.") }}
     {%- endif -%}

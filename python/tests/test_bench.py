@@ -12,7 +12,7 @@ from typing import Any
 from services.crm.policy import find_project_dir
 
 PROJECT_DIR = find_project_dir()
-CONTENDERS = ("dbt_startup", "dbt", "ctas", "verify", "datacompy_pandas", "datacompy_polars")
+CONTENDERS = ("dbt_startup", "dbt", "ctas", "verify", "whatif", "datacompy_pandas", "datacompy_polars")
 
 
 def run_bench(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -54,3 +54,11 @@ def test_the_benchmark_skips_datacompy_above_its_limit(tmp_path: Path) -> None:
     _, summary = run_bench(tmp_path, "--rows", "500", "--datacompy-max-rows", "100")
     assert summary["contenders"]["datacompy_pandas"]["skipped"].startswith("skipped: would need ~")
     assert summary["ratios"]["verify_over_datacompy_pandas"] is None
+
+
+def test_the_benchmark_can_time_only_the_whatif(tmp_path: Path) -> None:
+    _, summary = run_bench(tmp_path, "--rows", "2000", "--whatif-only")
+    figures = summary["contenders"]["whatif"]
+    assert figures["rows"] > 0
+    assert figures["detail"]["changed"] > 0
+    assert figures["peak_rss_mb"] > 0

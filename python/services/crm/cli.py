@@ -24,7 +24,16 @@ from services.crm.publish import SNAPSHOT_NAME, DuckDBPublisher
 from services.crm.report import load_report_data, render_chart, render_html
 from services.crm.spark_publish import SparkPublisher
 from services.crm.verify import VerificationReport, verify_warehouse
-from services.crm.warehouse import ProfileError, Relations, open_warehouse, resolve_target
+from services.crm.warehouse import (
+    DuckDBWarehouse,
+    ProfileError,
+    Relations,
+    Warehouse,
+    open_warehouse,
+    relations_for_target,
+    resolve_target,
+)
+from services.crm.whatif import CHANGED_SCHEMA, WhatIfError, WhatIfResult, parse_settings, proposed_policy, what_if
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 # soft_wrap: paths and summaries stay on one line in logs and pipes, however narrow the terminal.
@@ -311,6 +320,129 @@ def report(
         )
     console.print(table)
     console.print(f"Chart: {chart}\nPage:  {page}")
+
+
+@app.command()
+def whatif(
+    settings: Annotated[
+        list[str],
+        typer.Option("--set", help="A proposed threshold, NAME=VALUE (repeatable), e.g. tier_1_min_aum=75000000"),
+    ],
+    *,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Read this dbt target's mart (postgres, spark, ...) [default: the published build]"),
+    ] = None,
+    profiles_dir: Annotated[Path | None, typer.Option(help="Folder of profiles.yml [default profiles/]")] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="DuckDB file to read [default: the published snapshot]")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many changed clients to show, largest AUM first")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write every changed client to this CSV file")] = None,
+) -> None:
+    """Re-score every client under proposed thresholds: who changes tier or Qualified Purchaser status."""
+    try:
+        proposed = proposed_policy(parse_settings(settings))
+    except (WhatIfError, PolicyError) as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    project_dir = find_project_dir()
+    try:
+        if target is None:
+            database = db or publish_dir_path(None, working_db_path(None)) / SNAPSHOT_NAME
+            warehouse: Warehouse = DuckDBWarehouse(database)
+            mart, source = "main.client_priority", str(database)
+        else:
+            target_config = resolve_target(profiles_dir or project_dir / "profiles", target)
+            warehouse = open_warehouse(target_config, project_dir)
+            mart, source = relations_for_target(target_config).mart, f"target {target_config['name']}"
+    except (ProfileError, FileNotFoundError) as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    import pyarrow.csv as arrow_csv
+
+    writer = arrow_csv.CSVWriter(str(out), CHANGED_SCHEMA) if out is not None else None
+    try:
+        result = what_if(
+            warehouse, mart, proposed, limit=limit, on_changed=writer.write_table if writer is not None else None
+        )
+    except WhatIfError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        if writer is not None:
+            writer.close()
+        if isinstance(warehouse, DuckDBWarehouse):
+            warehouse.close()
+    if as_json:
+        console.print_json(json.dumps({"source": source, **result.as_json()}))
+    else:
+        print_whatif(result, source, limit)
+    if out is not None:
+        errors.print(f"Wrote {result.changed_count:,} changed clients to {out}")
+
+
+def print_whatif(result: WhatIfResult, source: str, limit: int) -> None:
+    """The what-if as tables: policies, transition matrix, QP gained and lost, the largest changes."""
+    current, proposed = result.current_policy, result.proposed_policy
+    console.print(f"What-if on {source}: {result.client_count:,} clients, ${result.total_aum:,.2f} AUM")
+    if not result.mart_matches_policy:
+        console.print(
+            f"[yellow]The mart was scored under {', '.join(result.mart_policy_versions)}, not dbt_project.yml's "
+            f"{current.version}: current tiers are the mart's, the proposal starts from dbt_project.yml.[/yellow]"
+        )
+    policies = Table("policy var", "current", "proposed", title="Policy")
+    for name, value in current.as_strings().items():
+        new = proposed.as_strings()[name]
+        policies.add_row(name, f"${Decimal(value):,.2f}", f"${Decimal(new):,.2f}" + (" *" if new != value else ""))
+    policies.add_row("policy_version", current.version, proposed.version)
+    console.print(policies)
+
+    tiers = [transition.proposed_tier for transition in result.transitions[:3]]
+    matrix = Table("current ↓ / proposed →", *tiers, title="Tier transitions: clients / AUM")
+    for row in range(len(tiers)):
+        cells = result.transitions[row * len(tiers) : (row + 1) * len(tiers)]
+        matrix.add_row(cells[0].current_tier, *(f"{cell.client_count:,} / ${cell.total_aum:,.2f}" for cell in cells))
+    console.print(matrix)
+
+    qualified = Table(
+        "qp_category", "clients", "QPs now", "QPs proposed", "gained", "gained AUM", "lost", "lost AUM",
+        title="Qualified Purchaser status",
+    )  # fmt: skip
+    for change in result.qualified_purchasers:
+        qualified.add_row(
+            change.qp_category,
+            f"{change.client_count:,}",
+            f"{change.current_qualified_count:,}",
+            f"{change.proposed_qualified_count:,}",
+            f"{change.gained_count:,}",
+            f"${change.gained_aum:,.2f}",
+            f"{change.lost_count:,}",
+            f"${change.lost_aum:,.2f}",
+        )
+    console.print(qualified)
+
+    console.print(f"{result.changed_count:,} clients change tier or QP status (${result.changed_aum:,.2f} AUM)")
+    if result.largest_changes:
+        changes = Table(
+            "client_id", "client_name", "AUM", "tier", "priority", "QP",
+            title=f"Largest {min(limit, len(result.largest_changes))} changes by AUM",
+        )  # fmt: skip
+        for client in result.largest_changes:
+            changes.add_row(
+                client.client_id,
+                client.client_name or "—",
+                f"${client.aum:,.2f}",
+                f"{client.current_tier} → {client.proposed_tier}",
+                f"{client.current_priority} → {client.proposed_priority}",
+                f"{_yes_no(client.current_is_qualified_purchaser)} → {_yes_no(client.proposed_is_qualified_purchaser)}",
+            )
+        console.print(changes)
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def print_report(report: VerificationReport, limit: int) -> None:
