@@ -87,6 +87,15 @@ def child(*args: str) -> list[str]:
     return [sys.executable, "-m", "bench.run", "--child", *args]
 
 
+CLI = [sys.executable, "-m", "services.crm.cli"]
+FEED_SCHEMA = "bench_feed"
+FEED_VARS = json.dumps({"crm_source_schema": FEED_SCHEMA})
+
+
+def publish_options(root: Path) -> list[str]:
+    return ["--publish-dir", str(root / "published"), "--operators-dir", str(root / "operators")]
+
+
 def dbt_command(target_path: Path, engine: str = "duckdb") -> list[str]:
     dbt = str(Path(sys.executable).parent / "dbt")
     return [
@@ -141,6 +150,21 @@ def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_
 
     results["verify"] = run_contender("verify", child("verify", str(big)))
     results["whatif"] = run_contender("whatif", child("whatif", str(big)))
+    # Write, audit, publish against its baseline: the same `dbt build` and publish without the proof.
+    # Both read a copy of the export outside the seed's schema (dbt build reloads the sample seed
+    # into main_raw) and start with no tier history, so they do the same dbt work.
+    run_contender("feed copy", child("feed_copy", str(big)))
+    publish_root = workdir / "publish"
+    results["build_unproven"] = run_contender(
+        "build_unproven", child("build_unproven", str(big), str(publish_root / "unproven")), dbt_env
+    )
+    results["build_verified"] = run_contender(
+        "build_verified",
+        [*CLI, "build", "--db", str(big), "--vars", FEED_VARS, *publish_options(publish_root / "verified")],
+        dbt_env,
+    )
+    for name in ("build_unproven", "build_verified"):
+        results[name].rows = results["ctas"].rows
     for name in ("datacompy_pandas", "datacompy_polars"):
         if rows > datacompy_max_rows:
             needed = rows * DATACOMPY_BYTES_PER_ROW / 2**30
@@ -226,6 +250,7 @@ def summarize(rows: int, results: dict[str, Result]) -> dict[str, Any]:
     for name in ("datacompy_pandas", "datacompy_polars"):
         other = results[name]
         ratios[f"verify_over_{name}"] = None if other.skipped else verify.wall_s / other.wall_s
+    ratios["build_verified_over_build_unproven"] = results["build_verified"].wall_s / results["build_unproven"].wall_s
     return {
         "rows": rows,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -265,6 +290,8 @@ def print_table(summary: dict[str, Any]) -> None:
         "dbt": "dbt run --select +client_priority",
         "ctas": "hand-written CREATE TABLE AS (the floor)",
         "verify": "batch row-by-row check vs the Python reference",
+        "build_unproven": "dbt build + publish, no proof (the baseline)",
+        "build_verified": "crm-priority build: write, audit, publish",
         "whatif": f"crm-priority whatif {' '.join(f'--set {k}={v}' for k, v in WHATIF_PROPOSAL.items())}",
         "datacompy_pandas": "PandasCompare, mart vs reference frame",
         "datacompy_polars": "PolarsCompare, mart vs reference frame",
@@ -446,6 +473,32 @@ def _descendants_rss_mb() -> dict[str, float]:
     return sizes
 
 
+def child_feed_copy(db: str) -> dict[str, Any]:
+    import duckdb
+
+    with duckdb.connect(db) as connection:
+        connection.execute(f"create schema if not exists {FEED_SCHEMA}")
+        connection.execute(f"create or replace table {FEED_SCHEMA}.clients as select * from main_raw.clients")
+    # Both builds then start from the same partial-parse state, in the folder the CLI uses.
+    build_project().invoke(["parse"], json.loads(FEED_VARS))
+    return {}
+
+
+def build_project() -> Any:
+    from services.crm.dbt_invocation import DbtProject
+
+    return DbtProject(PROJECT_DIR, PROJECT_DIR / "profiles", target_path=PROJECT_DIR / "target" / "build-dev")
+
+
+def child_build_unproven(db: str, publish_root: str) -> dict[str, Any]:
+    from services.crm.publish import publish
+
+    build_project().invoke(["build"], json.loads(FEED_VARS))
+    root = Path(publish_root)
+    published = publish(Path(db), root / "published", root / "operators")
+    return {"rows": published.row_counts["client_priority"]}
+
+
 def child_whatif(db: str) -> dict[str, Any]:
     from services.crm.warehouse import DuckDBWarehouse
     from services.crm.whatif import proposed_policy, what_if
@@ -505,6 +558,8 @@ CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "load_postgres": child_load_postgres,
     "load_spark": child_load_spark,
     "whatif": child_whatif,
+    "feed_copy": child_feed_copy,
+    "build_unproven": child_build_unproven,
     "datacompy_pandas": lambda db: child_datacompy(db, "pandas"),
     "datacompy_polars": lambda db: child_datacompy(db, "polars"),
 }

@@ -12,7 +12,17 @@ from typing import Any
 from services.crm.policy import find_project_dir
 
 PROJECT_DIR = find_project_dir()
-CONTENDERS = ("dbt_startup", "dbt", "ctas", "verify", "whatif", "datacompy_pandas", "datacompy_polars")
+CONTENDERS = (
+    "dbt_startup",
+    "dbt",
+    "ctas",
+    "verify",
+    "whatif",
+    "build_unproven",
+    "build_verified",
+    "datacompy_pandas",
+    "datacompy_polars",
+)
 
 
 def run_bench(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -45,6 +55,7 @@ def test_the_benchmark_runs_every_contender_at_a_tiny_size(tmp_path: Path) -> No
     # At a tiny size dbt minus its start-up is noise around zero, so only the plain ratios must be positive.
     ratios = summary["ratios"]
     assert ratios["dbt_over_ctas"] > 0
+    assert ratios["build_verified_over_build_unproven"] > 0
     assert ratios["verify_over_datacompy_pandas"] > 0
     assert ratios["verify_over_datacompy_polars"] > 0
     assert "verify" in completed.stdout
