@@ -139,14 +139,7 @@ def build(
         # One artifacts folder per target: builds on two engines never share a manifest.
         target_path=project_dir / "target" / f"build-{target_config['name']}",
     )
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as progress:
+    with progress_bar("{task.description}") as progress:
         task = progress.add_task("audit", total=None, visible=False)
         try:
             outcome = run_build(
@@ -264,22 +257,13 @@ def verify(
         )
         dbt.invoke(["parse"], parsed_vars)
         schema = str(target_config.get("schema", "main"))
-        relations = Relations(
-            source=dbt.source_relation(), mart=f"{schema}.client_priority", rejects=f"{schema}.client_priority_rejects"
-        )
+        relations = Relations.in_schema(dbt.source_relation(), schema)
         warehouse = open_warehouse(target_config, project_dir)
     except (ProfileError, PolicyError, DbtCommandError, FileNotFoundError) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
     total = next(iter(warehouse.rows(f"select count(*) as n from {relations.mart}")))["n"]
-    with Progress(
-        TextColumn("verifying {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as progress:
+    with progress_bar("verifying {task.description}") as progress:
         task = progress.add_task(f"{target_config['name']} ({relations.mart})", total=int(str(total)))
         report = verify_warehouse(
             warehouse,
@@ -443,6 +427,13 @@ def print_whatif(result: WhatIfResult, source: str, limit: int) -> None:
 
 def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def progress_bar(description: str) -> Progress:
+    """A progress bar on stderr that disappears when done, so stdout stays one line per fact."""
+    return Progress(
+        TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=errors, transient=True
+    )
 
 
 def print_report(report: VerificationReport, limit: int) -> None:

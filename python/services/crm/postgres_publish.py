@@ -17,7 +17,7 @@ from typing import Any
 
 from services.crm.publication import BuildLockedError, Publication, PublishError, checksum_of
 from services.crm.publish import new_build_id
-from services.crm.warehouse import PostgresWarehouse, Relations, Warehouse
+from services.crm.warehouse import PostgresWarehouse, Relations, Warehouse, postgres_connection
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,50}")
 PUBLISHED_RELATIONS = (
@@ -33,16 +33,7 @@ SWAP_LOCK_TIMEOUT = "60s"
 
 
 def connect(target: Mapping[str, Any]) -> Any:
-    import psycopg2  # imported late: only PostgreSQL targets need it
-
-    connection = psycopg2.connect(
-        host=str(target["host"]),
-        port=int(target.get("port", 5432)),
-        user=str(target["user"]),
-        password=str(target.get("password") or ""),
-        dbname=str(target.get("dbname") or target.get("database")),
-        connect_timeout=10,
-    )
+    connection = postgres_connection(target)
     connection.autocommit = True
     return connection
 
@@ -93,11 +84,7 @@ class PostgresPublisher:
         return {"crm_build_schema": self.build_schema}
 
     def build_relations(self, source: str) -> Relations:
-        return Relations(
-            source=source,
-            mart=f"{self.build_schema}.client_priority",
-            rejects=f"{self.build_schema}.client_priority_rejects",
-        )
+        return Relations.in_schema(source, self.build_schema)
 
     def open_build(self) -> Warehouse:
         return PostgresWarehouse(self.target)

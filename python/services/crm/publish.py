@@ -377,9 +377,7 @@ class DuckDBPublisher:
         return {}
 
     def build_relations(self, source: str) -> Relations:
-        return Relations(
-            source=source, mart=f"{self.schema}.client_priority", rejects=f"{self.schema}.client_priority_rejects"
-        )
+        return Relations.in_schema(source, self.schema)
 
     def open_build(self) -> Warehouse:
         return DuckDBWarehouse(self.working_db)

@@ -50,11 +50,7 @@ class SparkPublisher:
         return {"crm_build_schema": self.build_database}
 
     def build_relations(self, source: str) -> Relations:
-        return Relations(
-            source=source,
-            mart=f"{self.build_database}.client_priority",
-            rejects=f"{self.build_database}.client_priority_rejects",
-        )
+        return Relations.in_schema(source, self.build_database)
 
     def open_build(self) -> Warehouse:
         return SparkWarehouse(self.target)

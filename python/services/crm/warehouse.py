@@ -25,6 +25,11 @@ class Relations:
     rejects: str
 
     @classmethod
+    def in_schema(cls, source: str, schema: str) -> Relations:
+        """The mart and its rejects as built in `schema`, checked against `source`."""
+        return cls(source=source, mart=f"{schema}.client_priority", rejects=f"{schema}.client_priority_rejects")
+
+    @classmethod
     def for_schemas(
         cls, schema: str = "main", source_schema: str | None = None, source_table: str = "clients"
     ) -> Relations:
@@ -96,18 +101,10 @@ class PostgresWarehouse(ClosingWarehouse):
     text_type = "text"
 
     def __init__(self, target: Mapping[str, Any]) -> None:
-        import psycopg2  # imported late: only PostgreSQL targets need it
 
         # The batch check opens its own (Arrow) connection from the same settings.
         self.target = dict(target)
-        self.connection = psycopg2.connect(
-            host=str(target["host"]),
-            port=int(target.get("port", 5432)),
-            user=str(target["user"]),
-            password=str(target.get("password") or ""),
-            dbname=str(target.get("dbname") or target.get("database")),
-            connect_timeout=10,
-        )
+        self.connection = postgres_connection(target)
         # Reads only: a read-only session cannot change the warehouse it verifies.
         self.connection.set_session(readonly=True, autocommit=False)
 
@@ -157,6 +154,20 @@ class SparkWarehouse(ClosingWarehouse):
 
     def close(self) -> None:
         pass
+
+
+def postgres_connection(target: Mapping[str, Any]) -> Any:
+    """A psycopg2 connection with a postgres target's settings (as profiles.yml renders them)."""
+    import psycopg2  # imported late: only PostgreSQL targets need it
+
+    return psycopg2.connect(
+        host=str(target["host"]),
+        port=int(target.get("port", 5432)),
+        user=str(target["user"]),
+        password=str(target.get("password") or ""),
+        dbname=str(target.get("dbname") or target.get("database")),
+        connect_timeout=10,
+    )
 
 
 def spark_session(target: Mapping[str, Any]) -> Any:
