@@ -16,7 +16,7 @@ from rich.table import Table
 
 from services.crm.client_priority import ClientInputError, PriorityScorer
 from services.crm.dbt_invocation import DEFAULT_DB_RELATIVE, DbtCommandError, DbtProject
-from services.crm.policy import PolicyError, find_project_dir
+from services.crm.policy import PolicyError, find_project_dir, load_policy
 from services.crm.publish import SNAPSHOT_NAME, BuildLockedError, build_lock, publish
 from services.crm.report import load_report_data, render_chart, render_html
 from services.crm.verify import VerificationReport, verify_warehouse
@@ -52,6 +52,10 @@ def parse_vars(text: str | None) -> dict[str, Any]:
         raise typer.BadParameter(f"--vars must be a JSON object: {error}") from None
     if not isinstance(parsed, dict):
         raise typer.BadParameter("--vars must be a JSON object")
+    try:  # a misspelt or bad var is refused here, naming it, before dbt starts
+        load_policy(overrides=parsed)
+    except PolicyError as error:
+        raise typer.BadParameter(str(error)) from None
     return parsed
 
 
