@@ -16,29 +16,24 @@
 
 {% macro default__parse_amount(text_expr) -%}
     {#- Without its sign, exponent marker lower-cased: "-1.5E3" -> "1.5e3". -#}
-    {%- set unsigned -%}
-        replace(
-            case when substr({{ text_expr }}, 1, 1) in ('+', '-')
-                then substr({{ text_expr }}, 2, length({{ text_expr }})) else {{ text_expr }} end,
-            'E', 'e'
-        )
-    {%- endset -%}
+    {%- set unsigned = "regexp_replace(replace(" ~ text_expr ~ ", 'E', 'e'), '^[+-]', '')" -%}
     {%- set mantissa = 'split_part(' ~ unsigned ~ ", 'e', 1)" -%}
     {%- set exponent = 'cast(coalesce(nullif(split_part(' ~ unsigned ~ ", 'e', 2), ''), '0') as integer)" -%}
     {%- set fraction = 'split_part(' ~ mantissa ~ ", '.', 2)" -%}
     {#- The significant digits, and how many of them are whole (<= 0: the value is below 0.1). -#}
     {%- set digits = "regexp_replace(split_part(" ~ mantissa ~ ", '.', 1) || " ~ fraction ~ ", '^0+', '')" -%}
     {%- set whole_digits = '(' ~ exponent ~ ' - length(' ~ fraction ~ ') + length(' ~ digits ~ '))' -%}
-    {#- The digits with zeros on both sides, so that the whole part and 3 decimals can be cut out. -#}
-    {%- set padded -%}
-        repeat('0', least(greatest(-{{ whole_digits }}, 0), 3)) || {{ digits }}
-        || repeat('0', greatest({{ whole_digits }} - length({{ digits }}), 0) + 3)
-    {%- endset -%}
-    {%- set whole_length = 'greatest(' ~ whole_digits ~ ', 0)' -%}
+    {#-
+        The digits between 3 zeros and 19 (whole_digits is at most 16 here), so that the whole
+        part and the first 3 decimals can be cut out: they start at `cut`.
+    -#}
+    {%- set padded = "('000' || " ~ digits ~ " || '0000000000000000000')" -%}
+    {%- set cut = 'greatest(' ~ whole_digits ~ ' + 3, 0)' -%}
     {%- set rounded -%}
         round(cast(
-            '0' || substr({{ padded }}, 1, {{ whole_length }}) || '.' || substr({{ padded }}, {{ whole_length }} + 1, 3)
-            as decimal(20, 3)
+            case when substr({{ text_expr }}, 1, 1) = '-' then '-' else '' end
+            || substr({{ padded }}, 1, {{ cut }}) || '.' || substr({{ padded }}, {{ cut }} + 1, 3)
+            as decimal(22, 3)
         ), 2)
     {%- endset -%}
     {#- Each branch only runs when the ones above it did not match (PostgreSQL's casts raise errors). -#}
@@ -50,8 +45,8 @@
             then cast({{ text_expr }} as {{ crm_priority.money_type() }})
         when {{ digits }} = '' then cast(0 as {{ crm_priority.money_type() }})
         when {{ whole_digits }} > 16 then null
-        when {{ rounded }} >= {{ crm_priority.money_limit() }} then null
-        when substr({{ text_expr }}, 1, 1) = '-' then cast(-{{ rounded }} as {{ crm_priority.money_type() }})
+        {#- 9999999999999999.995 and above round to $10^16, which money_type() cannot hold. #}
+        when {{ whole_digits }} = 16 and substr({{ padded }}, 4, 19) >= '9999999999999999995' then null
         else cast({{ rounded }} as {{ crm_priority.money_type() }})
     end
 {%- endmacro %}
