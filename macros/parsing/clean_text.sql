@@ -34,6 +34,6 @@
 {% macro spark__clean_text(column) -%}
     {%- set space = crm_priority.trimmed_whitespace_class('\\\\x{XXXX}') -%}
     nullif(
-        regexp_replace(cast({{ column }} as {{ dbt.type_string() }}), '\\\\A{{ space }}+|{{ space }}+\\\\z', ''), ''
+        regexp_replace(cast({{ column }} as {{ dbt.type_string() }}), '\\A{{ space }}+|{{ space }}+\\z', ''), ''
     )
 {%- endmacro %}
