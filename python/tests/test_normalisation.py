@@ -276,4 +276,6 @@ def test_the_reject_share_failure_names_the_leading_reasons(empty_mart: DuckDBMa
     empty_mart.load_source(rows)
     empty_mart.run(RUN_SCORING)
     with pytest.raises(DbtCommandError, match=r"3 of 21 source rows .*aum_not_numeric: 2, aum_missing: 1"):
-        empty_mart.run(["test", "--select", "client_priority", "--indirect-selection", "cautious"])
+        empty_mart.run(
+            ["test", "--select", "client_priority", "client_priority_rejects", "--indirect-selection", "cautious"]
+        )
