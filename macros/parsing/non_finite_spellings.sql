@@ -1,4 +1,4 @@
-{#- How NaN and infinity appear in exports (compared lower-cased), as a SQL list. Python twin: raw_clients.NON_FINITE_SPELLINGS. -#}
+{#- How NaN and infinity appear in exports (compared after ascii_lower), as a SQL list. Python twin: raw_clients.NON_FINITE_SPELLINGS. -#}
 {% macro non_finite_spellings() %}
     {%- set spellings = [] -%}
     {%- for sign in ['', '+', '-'] -%}

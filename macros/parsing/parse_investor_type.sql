@@ -10,6 +10,7 @@
 {% macro default__parse_investor_type(text_expr) -%}
     case
         when {{ text_expr }} is null then 'individual'
-        when lower({{ text_expr }}) in ('individual', 'family_company', 'entity') then lower({{ text_expr }})
+        when {{ crm_priority.ascii_lower(text_expr) }} in ('individual', 'family_company', 'entity')
+            then {{ crm_priority.ascii_lower(text_expr) }}
     end
 {%- endmacro %}

@@ -22,7 +22,9 @@ repeated_ids as (
     select
         coalesce(client_id, '') as id_key,
         count(*) as client_id_copies,
-        max(updated_at) as latest_updated_at
+        max(updated_at) as latest_updated_at,
+        -- Copies whose updated_at is there but unreadable: then no one can say which copy is newest.
+        sum(case when updated_at_text is not null and updated_at is null then 1 else 0 end) as unreadable_copies
 
     from clients
     group by coalesce(client_id, '')
@@ -36,13 +38,18 @@ repeated_copies as (
         repeated_ids.id_key,
         repeated_ids.client_id_copies,
         repeated_ids.latest_updated_at,
+        repeated_ids.unreadable_copies,
         -- A repeated client_id is resolved only by one unique latest updated_at;
         -- ties or missing timestamps leave every copy ambiguous.
         sum(case when clients.updated_at = repeated_ids.latest_updated_at then 1 else 0 end) as latest_copies
 
     from repeated_ids
     inner join clients on coalesce(clients.client_id, '') = repeated_ids.id_key
-    group by repeated_ids.id_key, repeated_ids.client_id_copies, repeated_ids.latest_updated_at
+    group by
+        repeated_ids.id_key,
+        repeated_ids.client_id_copies,
+        repeated_ids.latest_updated_at,
+        repeated_ids.unreadable_copies
 
 ),
 
@@ -50,12 +57,13 @@ checked as (
 
     select
         clients.*,
-        {{ crm_priority.amount_problem('clients.aum_text') }} as aum_problem,
+        {{ crm_priority.amount_problem('clients.aum_text', 'clients.aum') }} as aum_problem,
         case
-            when clients.investments_text is not null then {{ crm_priority.amount_problem('clients.investments_text') }}
+            when clients.investments_text is not null then {{ crm_priority.amount_problem('clients.investments_text', 'clients.investments') }}
         end as investments_problem,
         -- An id on one row is its own latest copy: what the windows over one row would give.
         coalesce(repeated_copies.client_id_copies, 1) as client_id_copies,
+        coalesce(repeated_copies.unreadable_copies, 0) as unreadable_copies,
         case
             when repeated_copies.id_key is null then clients.updated_at else repeated_copies.latest_updated_at
         end as latest_updated_at,
@@ -76,6 +84,8 @@ validated as (
         *,
         case
             when client_id is null then 'client_id_missing'
+            -- One copy's updated_at cannot be read, so it may be the newest: publish none of them.
+            when client_id_copies > 1 and unreadable_copies > 0 then 'updated_at_ambiguous'
             when client_id_copies > 1 and latest_copies != 1 then 'duplicate_client_id'
             when client_id_copies > 1 and updated_at is null then 'superseded_by_newer_row'
             when client_id_copies > 1 and updated_at < latest_updated_at then 'superseded_by_newer_row'

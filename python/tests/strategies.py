@@ -108,3 +108,69 @@ def plain_client_tables(draw: st.DrawFn) -> list[dict[str, str | None]]:
         )
     )
     return [{"client_id": f"P{index}", **row} for index, row in enumerate(rows)]
+
+
+# What real exports carry around and inside their values (docs/decisions/0007-text-normalisation.md):
+# the whitespace clean_text trims, some it must not trim (zero-width space, NEL, U+180E), and
+# letters that fold differently outside ASCII (dotted capital I, full-width, Kelvin sign, sharp s).
+TRIMMED_SPACES = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\u00a0", "\u1680", "\u2000", "\u2007", "\u200a"]
+TRIMMED_SPACES += ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff"]
+KEPT_SPACES = ["\u200b", "\x85", "\u180e", "\x1c"]
+padding = st.lists(st.sampled_from(TRIMMED_SPACES + TRIMMED_SPACES + KEPT_SPACES), max_size=3).map("".join)
+unicode_words = st.sampled_from(
+    ["ENTİTY", "entıty", "ＥＮＴＩＴＹ", "ｙｅｓ", "Ｔrue", "\u212aelvin", "straße", "İndividual", "ﬁ", "ß"]
+)
+
+
+def padded(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Values with whitespace of any kind before and after them."""
+    return st.tuples(padding, strategy, padding).map("".join)
+
+
+@st.composite
+def amount_spellings(draw: st.DrawFn) -> str:
+    """Any spelling of the amount grammar: sign, leading zeros, long mantissas, exponents either way."""
+    digits = st.text(alphabet="0123456789", max_size=40)
+    whole = draw(st.one_of(digits, st.sampled_from(["0" * 20 + "5", "9999999999999999", "1" + "0" * 36])))
+    fraction = draw(st.one_of(st.just(None), digits))
+    mantissa = whole if fraction is None else f"{whole}.{fraction}"
+    if mantissa in ("", "."):
+        mantissa = "0"
+    exponent = draw(st.one_of(st.just(""), st.integers(-1100, 1100).map(str), st.integers(-45, 45).map(str)))
+    if exponent:
+        sign = draw(st.sampled_from(["", "+"])) if not exponent.startswith("-") else ""
+        mantissa += draw(st.sampled_from("eE")) + sign + "0" * draw(st.integers(0, 2)) + exponent.lstrip("-")
+        if exponent.startswith("-"):
+            mantissa = mantissa.replace("e", "e-").replace("E", "E-")
+    return draw(st.sampled_from(["", "", "+", "-"])) + mantissa
+
+
+timestamp_spellings = st.one_of(
+    updated_at_texts,
+    st.builds(
+        lambda date, time, zone: f"{date}{time}{zone}",
+        st.sampled_from(["2026-01-01", "2026-06-01", "2024-02-29", "0001-01-01", "9999-12-31"]),
+        st.sampled_from([" 00:00", "T23:59:59", " 10:00:00.5", " 10:00:00.123456789", "T01:30:00.000001"]),
+        st.sampled_from(["", "Z", "+02:00", "-05", "+0530", "+05:30:15", "-23:59", "+24:00", "+02:60"]),
+    ),
+)
+
+
+@st.composite
+def unicode_client_rows(draw: st.DrawFn) -> dict[str, str | None]:
+    """A row as a spreadsheet export sends it: padded with any whitespace, any case, zoned timestamps."""
+    row = draw(client_rows(st.sampled_from(["A", "B", "C", "D", "E"])))
+    for column in ("client_id", "aum", "is_sfo", "investor_type", "investments"):
+        value = row[column]
+        if value is not None and draw(st.booleans()):
+            row[column] = draw(padded(st.just(value)))
+    if draw(st.booleans()):
+        row["aum"] = draw(padded(amount_spellings()))
+    if draw(st.integers(0, 3)) == 0:
+        row[draw(st.sampled_from(["is_sfo", "investor_type"]))] = draw(padded(unicode_words))
+    row["client_name"] = draw(st.one_of(st.none(), padded(st.sampled_from(["Ann", "Bo Li", "Zoë", "ＡＢ", ""]))))
+    row["updated_at"] = draw(st.one_of(st.none(), padded(timestamp_spellings)))
+    return row
+
+
+unicode_client_tables = st.lists(unicode_client_rows(), min_size=1, max_size=30)

@@ -93,3 +93,35 @@ def test_any_text_is_either_scored_or_refused_with_a_value_error(text: str) -> N
     else:
         assert profile["aum"] >= 0
         assert profile["aum"] == profile["aum"].quantize(CENT)
+
+
+def test_numpy_scalars_are_read_as_the_values_they_hold() -> None:
+    import numpy as np
+
+    assert SCORER.calculate_priority(aum=np.float64(4999999.995))["aum"] == Decimal("5000000.00")
+    assert SCORER.calculate_priority(aum=np.int64(50_000_000))["tier"] == "TIER_1_SFO"
+    assert SCORER.calculate_priority(aum=np.float32(0.1))["aum"] == Decimal("0.10")
+    assert SCORER.calculate_priority(aum=1, is_sfo=np.bool_(True))["tier"] == "TIER_1_SFO"
+    with pytest.raises(TypeError, match="aum"):
+        SCORER.calculate_priority(aum=np.bool_(True))
+    with pytest.raises(ValueError, match="investments must be finite"):
+        SCORER.calculate_priority(aum=1, investments=np.float64("nan"))
+
+
+def test_a_huge_int_is_out_of_range_by_name() -> None:
+    with pytest.raises(ClientInputError, match=r"^aum must be below") as raised:
+        SCORER.calculate_priority(aum=10**5000)
+    assert raised.value.reject_reason == "aum_out_of_range"
+
+
+def test_blank_investments_are_unknown_as_in_the_mart() -> None:
+    assert SCORER.calculate_priority(aum=1, investments="")["investments"] is None
+    assert SCORER.calculate_priority(aum=1, investments="\u00a0 ")["investments"] is None
+    with pytest.raises(ClientInputError, match="aum"):
+        SCORER.calculate_priority(aum="\u3000")
+
+
+def test_text_arguments_follow_the_marts_whitespace_and_case_rule() -> None:
+    assert SCORER.calculate_priority(aum="\u00a06000000", investor_type="\u2003Entity\t")["tier"] == "TIER_2_UHNW"
+    with pytest.raises(ClientInputError, match="investor_type"):
+        SCORER.calculate_priority(aum=1, investor_type="ENTİTY")

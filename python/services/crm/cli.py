@@ -72,6 +72,10 @@ def parse_vars(text: str | None) -> dict[str, Any]:
         raise typer.BadParameter(f"--vars must be a JSON object: {error}") from None
     if not isinstance(parsed, dict):
         raise typer.BadParameter("--vars must be a JSON object")
+    try:  # a misspelt or bad var is refused here, naming it, before dbt starts
+        load_policy(overrides=parsed)
+    except PolicyError as error:
+        raise typer.BadParameter(str(error)) from None
     return parsed
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import math
+import numbers
 from decimal import Decimal
 from typing import TypedDict
 
 from services.crm.policy import Policy, load_policy
-from services.crm.raw_clients import INVESTOR_TYPES, AmountError, ValidClient, clean_text, parse_amount_text
+from services.crm.raw_clients import (
+    INVESTOR_TYPES,
+    MONEY_LIMIT,
+    AmountError,
+    ValidClient,
+    ascii_lower,
+    clean_text,
+    parse_amount_text,
+)
 
 logger = logging.getLogger(__name__)
 # Scoring decisions are audit events: a logger of their own lets operators route them to the audit trail.
@@ -17,6 +26,7 @@ audit_logger = logging.getLogger(f"{__name__}.audit")
 
 # Mirrors of the macros in macros/scoring/; each function is named after its macro.
 TIERS = ("TIER_1_SFO", "TIER_2_UHNW", "TIER_3_RETAIL")
+LOG10_2 = math.log10(2)  # decimal digits per bit, to say how large a refused int is without str() of it
 
 
 class ClientInputError(ValueError):
@@ -125,24 +135,63 @@ def qp_basis(qualified: bool, category: str) -> str | None:
 def coerce_amount(value: object, argument: str, *, required: bool) -> Decimal | None:
     """An amount argument as an exact Decimal rounded to the cent, or ClientInputError / TypeError naming it.
 
-    Accepts int, Decimal, numeric str and float. A float goes through its shortest
-    decimal repr (0.1 -> "0.1"), not its binary value (0.1000000000000000055...),
-    because that is the number the caller wrote.
+    Accepts int, Decimal, numeric str and float, and NumPy's integer and floating scalars
+    as the values they hold. A float goes through its shortest decimal repr (0.1 -> "0.1"),
+    not its binary value (0.1000000000000000055...), because that is the number the caller
+    wrote; np.float32(0.1) likewise through NumPy's shortest repr for its precision. A blank
+    str is missing, as the mart reads a blank cell: unknown when the amount is optional.
     """
     if value is None:
         if required:
             raise ClientInputError(argument, "missing", "is required; got None")
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        raise TypeError(f"{argument} must be a number (int, Decimal, float or numeric str); got {type(value).__name__}")
-    non_finite_float = isinstance(value, float) and not math.isfinite(value)
-    if non_finite_float or (isinstance(value, Decimal) and not value.is_finite()):
-        raise ClientInputError(argument, "not_finite", f"must be finite; got {value!r}")
-    text = repr(value) if isinstance(value, float) else str(value)
+    text = _amount_text(value, argument)
+    if text is None:
+        if required:
+            raise ClientInputError(argument, "missing", f"is required; got {value!r}")
+        return None
     try:
-        return parse_amount_text(clean_text(text))
+        return parse_amount_text(text)
     except AmountError as error:
         raise ClientInputError(argument, error.problem, str(error)) from None
+
+
+def _amount_text(value: object, argument: str) -> str | None:
+    """An amount argument as the cleaned text parse_amount_text reads (None when blank)."""
+    if isinstance(value, bool) or _numpy_kind(value) == "b":
+        raise TypeError(f"{argument} must be a number, not a boolean; got {value!r}")
+    if isinstance(value, numbers.Integral):  # int and NumPy's integers
+        whole = int(value)
+        if abs(whole) >= MONEY_LIMIT:  # str() of a huge int is refused past 4,300 digits
+            raise ClientInputError(
+                argument,
+                "out_of_range",
+                f"must be below {MONEY_LIMIT:,.0f}; got an int of about {int(whole.bit_length() * LOG10_2) + 1:,} "
+                "digits",
+            )
+        return str(whole)
+    if isinstance(value, float):  # float and np.float64, a float subclass whose repr names NumPy
+        if not math.isfinite(value):
+            raise ClientInputError(argument, "not_finite", f"must be finite; got {float.__repr__(value)}")
+        return float.__repr__(value)
+    if isinstance(value, numbers.Real) and _numpy_kind(value) == "f":  # np.float32, np.float16, ...
+        return clean_text(str(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ClientInputError(argument, "not_finite", f"must be finite; got {value!r}")
+        return str(value)
+    if isinstance(value, str):
+        return clean_text(value)
+    raise TypeError(
+        f"{argument} must be a number (int, Decimal, float, numeric str or a NumPy number); got {type(value).__name__}"
+    )
+
+
+def _numpy_kind(value: object) -> str | None:
+    """NumPy's kind letter for a NumPy scalar ('b' bool, 'i'/'u' integer, 'f' floating), else None."""
+    dtype = getattr(value, "dtype", None)
+    kind = getattr(dtype, "kind", None)
+    return kind if isinstance(kind, str) and type(value).__module__ == "numpy" else None
 
 
 def coerce_investor_type(value: object) -> str:
@@ -151,7 +200,7 @@ def coerce_investor_type(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"investor_type must be a str or None; got {type(value).__name__}")
     cleaned = clean_text(value)
-    normalized = "individual" if cleaned is None else cleaned.lower()
+    normalized = "individual" if cleaned is None else ascii_lower(cleaned)
     if normalized not in INVESTOR_TYPES:
         raise ClientInputError("investor_type", "unknown", f"must be one of {INVESTOR_TYPES}; got {value!r}")
     return normalized
@@ -179,6 +228,8 @@ class PriorityScorer:
         """
         exact_aum = coerce_amount(aum, "aum", required=True)
         assert exact_aum is not None
+        if _numpy_kind(is_sfo) == "b":  # np.bool_ as the bool it holds
+            is_sfo = bool(is_sfo)
         if not isinstance(is_sfo, bool):
             raise TypeError(f"is_sfo must be a bool; got {type(is_sfo).__name__} {is_sfo!r}")
         exact_investments = coerce_amount(investments, "investments", required=False)

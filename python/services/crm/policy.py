@@ -114,10 +114,20 @@ def _project_name(project_file: Path) -> object:
 
 
 def load_policy(project_dir: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Policy:
-    """The policy in dbt_project.yml's vars, with `overrides` applied as dbt's --vars would."""
+    """The policy in dbt_project.yml's vars, with `overrides` applied as dbt's --vars would.
+
+    Raises PolicyError naming the var when a value is bad or an override is not a declared var
+    (as macros/policy/validated_var_names.sql refuses it in dbt).
+    """
     folder = project_dir or find_project_dir()
     with (folder / "dbt_project.yml").open(encoding="utf-8") as handle:
         project = yaml.safe_load(handle) or {}
     dbt_vars: dict[str, Any] = dict(project.get("vars") or {})
+    unknown = sorted(set(overrides or {}) - set(dbt_vars))
+    if unknown:
+        raise PolicyError(
+            f"Unknown var {unknown[0]!r} in the overrides: the project declares {', '.join(dbt_vars)} "
+            "(dbt_project.yml). A misspelt policy var would be ignored, so it is refused."
+        )
     dbt_vars.update(overrides or {})
     return parse_policy(dbt_vars)
