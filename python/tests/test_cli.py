@@ -26,7 +26,7 @@ def crm_priority(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
     )
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["score"], ["verify"], ["report"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["audit"], ["score"], ["verify"], ["report"]])
 def test_every_command_has_help(command: list[str]) -> None:
     completed = crm_priority(*command, "--help")
     assert completed.returncode == 0

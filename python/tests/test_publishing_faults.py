@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from services.crm.build_history import HISTORY_FILES
 from services.crm.publication import PublishError
 from services.crm.publish import CURRENT_LINK, VERSIONS_DIR, current_version, publish
 
@@ -28,9 +29,13 @@ def publish_into(working_db: Path, root: Path) -> None:
 
 
 def readers_view(root: Path) -> dict[str, Path]:
-    """Where each name a reader opens resolves to now."""
+    """Where each name of the mart a reader opens resolves to now (build_history is the log's, not a version's)."""
     folder = root / "published"
-    return {path.name: path.resolve() for path in folder.iterdir() if path.is_file() and not path.name.startswith(".")}
+    return {
+        path.name: path.resolve()
+        for path in folder.iterdir()
+        if path.is_file() and not path.name.startswith(".") and path.name not in HISTORY_FILES
+    }
 
 
 def assert_one_whole_publication(root: Path) -> Path:

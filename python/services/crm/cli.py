@@ -5,19 +5,36 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from services.crm.build_history import BuildHistory, DuckDBHistory, PostgresHistory, SparkHistory
+from services.crm.build_log import (
+    BuildLogError,
+    Finding,
+    append_record,
+    check_chain,
+    check_history,
+    check_readers,
+    last_published,
+    log_key,
+    project_commit,
+    read_records,
+    short_message,
+)
 from services.crm.client_priority import ClientInputError, PriorityScorer
 from services.crm.dbt_invocation import DEFAULT_DB_RELATIVE, DbtCommandError, DbtProject
-from services.crm.pipeline import BuildStepError, Publisher, Step, run_build
-from services.crm.policy import PolicyError, find_project_dir, load_policy
+from services.crm.pipeline import BuildOutcome, BuildStepError, Publisher, Step, proof_summary, run_build
+from services.crm.policy import Policy, PolicyError, find_project_dir, load_policy
 from services.crm.postgres_publish import PostgresPublisher
 from services.crm.publication import BuildLockedError, PublishError
 from services.crm.publish import SNAPSHOT_NAME, DuckDBPublisher
@@ -128,11 +145,18 @@ def build(
     project_dir = find_project_dir()
     parsed_vars = parse_vars(dbt_vars)
     try:
-        load_policy(project_dir, overrides=parsed_vars)
+        policy = load_policy(project_dir, overrides=parsed_vars)
         working_db = working_db_path(db)
         os.environ[DB_ENV] = str(working_db)
         target_config = resolve_target(profiles_dir or project_dir / "profiles", target)
         publisher = make_publisher(target_config, working_db, publish_dir, operators_dir)
+        history = make_history(
+            target_config,
+            working_db,
+            publish_dir,
+            operators_dir,
+            bi_role=project_var(project_dir, "bi_role", parsed_vars),
+        )
     except (PolicyError, ProfileError, PublishError) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
@@ -143,32 +167,45 @@ def build(
         # One artifacts folder per target: builds on two engines never share a manifest.
         target_path=project_dir / "target" / f"build-{target_config['name']}",
     )
-    with progress_bar("{task.description}") as progress:
-        task = progress.add_task("audit", total=None, visible=False)
-        try:
-            outcome = run_build(
-                dbt,
-                publisher,
-                parsed_vars,
-                on_step=lambda step: console.print(f"[bold]{step.value}[/bold]: {STEP_TEXT[step]}"),
-                on_progress=lambda done: progress.update(task, completed=done, visible=True),
-            )
-        except BuildLockedError as error:
-            errors.print(f"[red]Build refused:[/red] {error}")
-            raise typer.Exit(EXIT_LOCKED) from None
-        except PublishError as error:  # the lock's folder itself is unusable: nothing ran
-            errors.print(f"[red]Build {publisher.build_id}: nothing was published.[/red] {error}")
-            raise typer.Exit(EXIT_PUBLISH_FAILED) from None
-        except BuildStepError as failure:
-            progress.stop()
-            if failure.report is not None:
-                print_report(failure.report, 20)
-            errors.print(
-                f"[red]Build {publisher.build_id} failed at the {failure.step.value} step; nothing was published"
-                f" and readers keep the previous build.[/red] {failure}"
-            )
-            raise typer.Exit(EXIT_FOR_STEP[failure.step]) from None
-    publication = outcome.publication
+    # What the build log records, filled in as the build goes; appended whatever the outcome.
+    entry = new_log_entry(publisher.build_id, target_config, project_dir, policy)
+    try:
+        with progress_bar("{task.description}") as progress:
+            task = progress.add_task("audit", total=None, visible=False)
+            try:
+                outcome = run_build(
+                    dbt,
+                    publisher,
+                    parsed_vars,
+                    on_step=lambda step: console.print(f"[bold]{step.value}[/bold]: {STEP_TEXT[step]}"),
+                    on_progress=lambda done: progress.update(task, completed=done, visible=True),
+                )
+            except BuildLockedError as error:
+                entry.update(outcome="refused", message=short_message(str(error)))
+                errors.print(f"[red]Build refused:[/red] {error}")
+                raise typer.Exit(EXIT_LOCKED) from None
+            except PublishError as error:  # the lock's folder itself is unusable: nothing ran
+                entry.update(outcome="publish_failed", message=short_message(str(error)))
+                errors.print(f"[red]Build {publisher.build_id}: nothing was published.[/red] {error}")
+                raise typer.Exit(EXIT_PUBLISH_FAILED) from None
+            except BuildStepError as failure:
+                entry.update(outcome=OUTCOME_FOR_STEP[failure.step], message=short_message(str(failure)))
+                progress.stop()
+                if failure.report is not None:
+                    entry.update(_proven(failure.report), source=_source_read(dbt))
+                    print_report(failure.report, 20)
+                errors.print(
+                    f"[red]Build {publisher.build_id} failed at the {failure.step.value} step; nothing was published"
+                    f" and readers keep the previous build.[/red] {failure}"
+                )
+                raise typer.Exit(EXIT_FOR_STEP[failure.step]) from None
+            except Exception as error:
+                entry["message"] = short_message(f"{type(error).__name__}: {error}")
+                raise
+        publication = outcome.publication
+        entry.update(published_entry(outcome))
+    finally:
+        append_to_log(history, entry)
     console.print(f"[green]OK[/green]: {outcome.report.describe(limit=0)}")
     console.print(f"Source read: {outcome.source}")
     console.print(f"Published build [bold]{publication.build_id}[/bold] to {publication.location}")
@@ -176,6 +213,154 @@ def build(
         console.print(f"  {name}: {count} rows")
     for what, where in publication.details.items():
         console.print(f"  {what}: {where}")
+
+
+OUTCOME_FOR_STEP = {Step.WRITE: "build_failed", Step.AUDIT: "proof_failed", Step.PUBLISH: "publish_failed"}
+
+
+def new_log_entry(build_id: str, target: dict[str, Any], project_dir: Path, policy: Policy) -> dict[str, Any]:
+    """A build's log record as it starts: what, where, under which commit and policy; no outcome yet."""
+    return {
+        "build_id": build_id,
+        "started_at": utc_now(),
+        "target": {"name": target["name"], "engine": target["type"], "schema": target.get("schema")},
+        **project_commit(project_dir),
+        "policy_version": policy.version,
+        "thresholds": {**policy.as_strings(), "max_reject_share": str(policy.max_reject_share)},
+        "source": None,
+        "rows": {"source": None, "mart": None, "rejects": None},
+        "proof": None,
+        "published_checksum": None,
+        "outcome": "build_failed",  # until the build says otherwise (an interrupted build stays so)
+        "message": None,
+    }
+
+
+def published_entry(outcome: BuildOutcome) -> dict[str, Any]:
+    """What a published build adds to its log record: the proof, the source read, counts and checksum."""
+    publication = outcome.publication
+    proven = _proven(outcome.report)
+    proven["rows"].update(
+        mart=publication.row_counts.get("client_priority"),
+        rejects=publication.row_counts.get("client_priority_rejects"),
+    )
+    return {**proven, "source": outcome.source, "outcome": "published", "published_checksum": publication.checksum}
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _proven(report: VerificationReport) -> dict[str, Any]:
+    """The proof's summary and the source rows it read (in the mart plus rejected)."""
+    return {
+        "proof": proof_summary(report),
+        "rows": {"source": report.rows_compared + report.rejects_compared, "mart": None, "rejects": None},
+    }
+
+
+def _source_read(dbt: DbtProject) -> str | None:
+    try:
+        return dbt.source_relation()
+    except (DbtCommandError, OSError, KeyError, ValueError):
+        return None
+
+
+def append_to_log(history: BuildHistory, entry: dict[str, Any]) -> None:
+    """Seal the build's record onto the log and bring build_history up to date; a failure is shouted, not raised.
+
+    The build's own exit code stands: a build published but not logged fails the next audit.
+    """
+    entry["ended_at"] = utc_now()
+    try:
+        record = append_record(history.log_path, entry, log_key(), then=history.sync)
+    except Exception as error:  # the build's outcome is already decided; say loudly that the log missed it
+        errors.print(f"[red]Build {entry['build_id']} was not written to the build log:[/red] {error}")
+        return
+    errors.print(f"Build log: record {record['seq']} ({record['outcome']}) in {history.log_path}")
+
+
+def project_var(project_dir: Path, name: str, overrides: Mapping[str, Any]) -> str | None:
+    """A dbt var as the build sees it: --vars, else dbt_project.yml."""
+    if name in overrides:
+        return str(overrides[name])
+    with (project_dir / "dbt_project.yml").open(encoding="utf-8") as handle:
+        value = ((yaml.safe_load(handle) or {}).get("vars") or {}).get(name)
+    return None if value is None else str(value)
+
+
+def make_history(
+    target: dict[str, Any],
+    working_db: Path,
+    publish_dir: Path | None,
+    operators_dir: Path | None,
+    bi_role: str | None = None,
+) -> BuildHistory:
+    """Where the target's build log lives: the file in the operators' folder, build_history for readers."""
+    operators = operators_dir_path(operators_dir, working_db)
+    if target["type"] == "duckdb":
+        return DuckDBHistory(publish_dir_path(publish_dir, working_db), operators)
+    log_path = operators / f"build_log-{target['name']}.jsonl"
+    if target["type"] == "postgres":
+        return PostgresHistory(target, log_path, bi_role)
+    if target["type"] == "spark":
+        return SparkHistory(target, log_path)
+    raise ProfileError(f"no build log for targets of type {target['type']!r}: supported are duckdb, postgres, spark")
+
+
+@app.command()
+def audit(
+    *,
+    target: TargetOption = None,
+    profiles_dir: ProfilesDirOption = None,
+    db: DbOption = None,
+    publish_dir: Annotated[
+        Path | None, typer.Option(help=f"DuckDB: the readers' folder [env {PUBLISH_DIR_ENV}; default data/published]")
+    ] = None,
+    operators_dir: Annotated[
+        Path | None,
+        typer.Option(help=f"Where the build log is [env {OPERATORS_DIR_ENV}; default data/operators]"),
+    ] = None,
+) -> None:
+    """Check the build log: each record's hash, the chain, build_history, and that readers see the last published build.
+
+    Exit codes: 0 all intact; 1 a record, build_history or what readers see is wrong (the first
+    bad record is named); 2 bad usage or no build log yet.
+    """
+    project_dir = find_project_dir()
+    try:
+        working_db = working_db_path(db)
+        os.environ[DB_ENV] = str(working_db)
+        target_config = resolve_target(profiles_dir or project_dir / "profiles", target)
+        history = make_history(target_config, working_db, publish_dir, operators_dir)
+    except (PolicyError, ProfileError) as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    log_path = history.log_path
+    if not log_path.is_file():
+        errors.print(f"[red]No build log at {log_path}: no build has run with this target and folders.[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    key = log_key()
+    try:
+        records = read_records(log_path)
+    except BuildLogError as error:
+        errors.print(f"[red]Audit failed:[/red] {log_path}: {error}")
+        raise typer.Exit(1) from None
+    last = last_published(records)
+    finding = check_chain(records, key)
+    for relation, held in ({} if finding else history.histories()).items():
+        finding = finding or check_history(records, held, relation)
+    if finding is None:
+        try:
+            finding = check_readers(last, history.readers_view())
+        except Exception as error:  # a snapshot or table readers cannot read is itself a finding
+            seq, build_id = (last.get("seq"), last.get("build_id")) if last else (None, None)
+            finding = Finding(seq, build_id, f"cannot read what readers see: {error}")
+    if finding is not None:
+        errors.print(f"[red]Audit failed:[/red] {log_path}: {finding.describe()}")
+        raise typer.Exit(1)
+    seen = f"readers see build {last.get('build_id')} as recorded" if last else "no build published yet"
+    console.print(f"{len(records)} records, chain intact, {seen}")
 
 
 STEP_TEXT = {
