@@ -6,7 +6,6 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,14 +26,21 @@ from services.crm.build_log import (
     check_readers,
     last_published,
     log_key,
-    project_commit,
     read_records,
     short_message,
 )
+from services.crm.build_records import (
+    OUTCOME_FOR_STEP,
+    new_log_entry,
+    proven_entry,
+    published_entry,
+    source_read,
+    utc_now,
+)
 from services.crm.client_priority import ClientInputError, PriorityScorer
 from services.crm.dbt_invocation import DEFAULT_DB_RELATIVE, DbtCommandError, DbtProject
-from services.crm.pipeline import BuildOutcome, BuildStepError, Publisher, Step, proof_summary, run_build
-from services.crm.policy import Policy, PolicyError, find_project_dir, load_policy
+from services.crm.pipeline import BuildStepError, Publisher, Step, run_build
+from services.crm.policy import PolicyError, find_project_dir, load_policy
 from services.crm.postgres_publish import PostgresPublisher
 from services.crm.publication import BuildLockedError, PublishError
 from services.crm.publish import SNAPSHOT_NAME, DuckDBPublisher
@@ -192,7 +198,7 @@ def build(
                 entry.update(outcome=OUTCOME_FOR_STEP[failure.step], message=short_message(str(failure)))
                 progress.stop()
                 if failure.report is not None:
-                    entry.update(_proven(failure.report), source=_source_read(dbt))
+                    entry.update(proven_entry(failure.report), source=source_read(dbt))
                     print_report(failure.report, 20)
                 errors.print(
                     f"[red]Build {publisher.build_id} failed at the {failure.step.value} step; nothing was published"
@@ -213,57 +219,6 @@ def build(
         console.print(f"  {name}: {count} rows")
     for what, where in publication.details.items():
         console.print(f"  {what}: {where}")
-
-
-OUTCOME_FOR_STEP = {Step.WRITE: "build_failed", Step.AUDIT: "proof_failed", Step.PUBLISH: "publish_failed"}
-
-
-def new_log_entry(build_id: str, target: dict[str, Any], project_dir: Path, policy: Policy) -> dict[str, Any]:
-    """A build's log record as it starts: what, where, under which commit and policy; no outcome yet."""
-    return {
-        "build_id": build_id,
-        "started_at": utc_now(),
-        "target": {"name": target["name"], "engine": target["type"], "schema": target.get("schema")},
-        **project_commit(project_dir),
-        "policy_version": policy.version,
-        "thresholds": {**policy.as_strings(), "max_reject_share": str(policy.max_reject_share)},
-        "source": None,
-        "rows": {"source": None, "mart": None, "rejects": None},
-        "proof": None,
-        "published_checksum": None,
-        "outcome": "build_failed",  # until the build says otherwise (an interrupted build stays so)
-        "message": None,
-    }
-
-
-def published_entry(outcome: BuildOutcome) -> dict[str, Any]:
-    """What a published build adds to its log record: the proof, the source read, counts and checksum."""
-    publication = outcome.publication
-    proven = _proven(outcome.report)
-    proven["rows"].update(
-        mart=publication.row_counts.get("client_priority"),
-        rejects=publication.row_counts.get("client_priority_rejects"),
-    )
-    return {**proven, "source": outcome.source, "outcome": "published", "published_checksum": publication.checksum}
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _proven(report: VerificationReport) -> dict[str, Any]:
-    """The proof's summary and the source rows it read (in the mart plus rejected)."""
-    return {
-        "proof": proof_summary(report),
-        "rows": {"source": report.rows_compared + report.rejects_compared, "mart": None, "rejects": None},
-    }
-
-
-def _source_read(dbt: DbtProject) -> str | None:
-    try:
-        return dbt.source_relation()
-    except (DbtCommandError, OSError, KeyError, ValueError):
-        return None
 
 
 def append_to_log(history: BuildHistory, entry: dict[str, Any]) -> None:
