@@ -20,10 +20,13 @@ UV ?= $(BIN)/uv
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Only what the lock names, with its hashes checked; then the project itself, without resolving anything.
+# Exactly what the lock names, hashes checked, nothing resolved: the lock is already the whole
+# resolution (--no-deps also keeps pip from asking for a pin of each `pkg[extra]` a package
+# requires); pip check then proves it complete. Then the project itself, from the same lock.
 $(VENV)/.installed-%: requirements/%.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes -r $<
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r $<
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $@
 
 ## setup: create .venv and install the project with its engine adapters and test tools
