@@ -7,7 +7,8 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 # Three install sets, each a lock file with exact versions and hashes (`make lock` writes them):
 #   build  what building, verifying, publishing and the CLI need on DuckDB   (make build)
-#   test   build + PostgreSQL and Spark adapters, pytest, the linters        (make test)
+#   test   build + PostgreSQL and Spark adapters, pytest, the linters, and   (make test)
+#          the bench set, since the suite runs the benchmark at a tiny size
 #   bench  build + the benchmark's comparison libraries                      (make bench)
 # A stamp per set: a set installs again only when its lock file or pyproject.toml changes.
 LOCK_PLATFORM := --python-version 3.11 --python-platform x86_64-manylinux_2_28
@@ -60,7 +61,7 @@ lock: setup
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(UV) pip compile pyproject.toml requirements/install.in --all-extras $(LOCK_FLAGS) -o $$tmp/all.txt && \
 	$(UV) pip compile pyproject.toml requirements/install.in -c $$tmp/all.txt $(LOCK_FLAGS) -o requirements/build.txt && \
-	$(UV) pip compile pyproject.toml requirements/install.in --extra dev --extra engines -c $$tmp/all.txt \
+	$(UV) pip compile pyproject.toml requirements/install.in --extra dev --extra engines --extra bench -c $$tmp/all.txt \
 		$(LOCK_FLAGS) -o requirements/test.txt && \
 	$(UV) pip compile pyproject.toml requirements/install.in --extra bench -c $$tmp/all.txt \
 		$(LOCK_FLAGS) -o requirements/bench.txt

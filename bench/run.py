@@ -7,12 +7,14 @@ Each contender runs in a subprocess of its own, so the peak RSS reported is that
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -79,6 +81,33 @@ def run_contender(name: str, command: list[str], env: dict[str, str] | None = No
     return Result(name, wall_s=wall, rows=int(detail.get("rows", 0)), peak_rss_mb=usage.ru_maxrss / 1024, detail=detail)
 
 
+def run_spill_contender(name: str, command: list[str], env: dict[str, str], spill_dir: Path) -> Result:
+    """A contender under a DuckDB memory limit, with the peak size of its spill folder sampled as it runs."""
+    peak_bytes = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_bytes
+        while not done.wait(0.1):
+            sizes = (entry.stat().st_size for entry in spill_dir.rglob("*") if entry.is_file())
+            with contextlib.suppress(OSError):
+                peak_bytes = max(peak_bytes, sum(sizes))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = run_contender(name, command, env)
+    finally:
+        done.set()
+        sampler.join()
+    result.detail.update(
+        memory_limit=env["CRM_PRIORITY_DUCKDB_MEMORY_LIMIT"],
+        spill_peak_mb=round(peak_bytes / 2**20, 1),
+        spill_left_behind=spill_dir.exists() and any(spill_dir.iterdir()),
+    )
+    return result
+
+
 def child(*args: str) -> list[str]:
     return [sys.executable, "-m", "bench.run", "--child", *args]
 
@@ -101,7 +130,9 @@ def dbt_command(target_path: Path) -> list[str]:
     ]
 
 
-def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_MAX_ROWS) -> dict[str, Any]:
+def run_benchmark(
+    rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_MAX_ROWS, spill_memory_limit: str | None = None
+) -> dict[str, Any]:
     big, tiny, target = workdir / "bench.duckdb", workdir / "startup.duckdb", workdir / "target"
     results: dict[str, Result] = {}
     results["generate"] = run_contender("generate", child("generate", str(big), str(rows)))
@@ -122,6 +153,16 @@ def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_
     big.rename(warehouse)
     big = warehouse
     results["dbt"] = run_contender("dbt", dbt_command(target), dbt_env)
+    if spill_memory_limit:
+        # The same build under a memory limit well below its peak: it must complete by spilling.
+        spill_dir = workdir / "spill"
+        spill_env = {
+            **dbt_env,
+            "CRM_PRIORITY_DUCKDB_MEMORY_LIMIT": spill_memory_limit,
+            "CRM_PRIORITY_DUCKDB_TEMP_DIR": str(spill_dir),
+        }
+        results["dbt_spill"] = run_spill_contender("dbt_spill", dbt_command(target), spill_env, spill_dir)
+        results["dbt_spill"].rows = rows
     results["ctas"] = run_contender("ctas", child("ctas", str(big)))
     results["dbt"].rows = results["ctas"].rows
     # Not timed: the floor must build the mart, or it is not a floor.
@@ -189,6 +230,7 @@ def print_table(summary: dict[str, Any]) -> None:
         "generate": "synthetic export, DuckDB SQL (not a contender)",
         "dbt_startup": f"dbt run on {STARTUP_ROWS} rows: parse + compile + hooks",
         "dbt": "dbt run --select +client_priority",
+        "dbt_spill": "the same under --spill-memory-limit, spilling to a temp folder",
         "ctas": "hand-written CREATE TABLE AS (the floor)",
         "verify": "batch row-by-row check vs the Python reference",
         "datacompy_pandas": "PandasCompare, mart vs reference frame",
@@ -208,6 +250,13 @@ def print_table(summary: dict[str, Any]) -> None:
     console = Console()
     console.print(table)
     console.print(f"dbt minus start-up: {summary['dbt_minus_startup_s']:.2f} s")
+    spill = summary["contenders"].get("dbt_spill")
+    if spill:
+        detail = spill["detail"]
+        console.print(
+            f"dbt_spill: memory_limit {detail['memory_limit']}, spill folder peak {detail['spill_peak_mb']:,.0f} MB,"
+            f" left behind: {detail['spill_left_behind']}"
+        )
     for name, value in summary["ratios"].items():
         console.print(f"{name}: {'—' if value is None else f'{value:.2f}'}")
 
@@ -325,6 +374,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON results")
     parser.add_argument("--workdir", type=Path, help="where the DuckDB files go [default: a temporary folder]")
     parser.add_argument("--datacompy-max-rows", type=int, default=DATACOMPY_MAX_ROWS)
+    parser.add_argument(
+        "--spill-memory-limit",
+        help="also run the dbt build under this DuckDB memory_limit (e.g. 1GB), spilling to a temp folder",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -334,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     with tempfile.TemporaryDirectory(prefix="crm-bench-", dir=args.workdir) as folder:
-        summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows)
+        summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows, args.spill_memory_limit)
     print_table(summary)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -1,19 +1,21 @@
 {#-
     The sample seed stands in for a loaded feed, so it carries the load timestamp a loader would
-    stamp: the seed's pre-hook drops the column (dbt reloads a seed into the existing table by
-    position, from a CSV that has no such column), its post-hook adds it back with the time of
-    this load in every row. Spark's Parquet tables cannot add a column with a default: there the
-    seed has no load timestamp and its freshness is not checked.
+    stamp: the seed's post-hook adds the column with the time of this load as its default, which
+    fills every row. On reloads PostgreSQL inserts the CSV's columns by name, so the default
+    stamps the new rows; DuckDB copies the CSV into the table by position, so there the pre-hook
+    drops the column first (DuckDB's views do not pin the columns they read; PostgreSQL's do,
+    which is why it keeps the column). Spark's Parquet tables cannot add a column with a default:
+    there the seed has no load timestamp and its freshness is not checked.
 -#}
 {% macro drop_seed_loaded_at(relation) %}
     {{ return(adapter.dispatch('drop_seed_loaded_at', 'crm_priority')(relation)) }}
 {% endmacro %}
 
 {% macro default__drop_seed_loaded_at(relation) %}
-    alter table if exists {{ relation }} drop column if exists {{ var('source_loaded_at_column') }}
 {% endmacro %}
 
-{% macro spark__drop_seed_loaded_at(relation) %}
+{% macro duckdb__drop_seed_loaded_at(relation) %}
+    alter table if exists {{ relation }} drop column if exists {{ var('source_loaded_at_column') }}
 {% endmacro %}
 
 {% macro add_seed_loaded_at(relation) %}

@@ -39,16 +39,19 @@ def test_a_bad_thread_count_names_the_env_var(threads: str) -> None:
 
 def test_dbt_profile_reads_the_same_env_vars_and_defaults() -> None:
     with environment(BOUNDED):
-        assert resolve_target(PROFILES_DIR, "dev")["settings"] == duckdb_config()
+        assert resolve_target(PROFILES_DIR, "dev")["config_options"] == duckdb_config()
     with environment({"CRM_PRIORITY_DB": "/tmp/x/crm.duckdb"}):
-        settings = resolve_target(PROFILES_DIR, "dev")["settings"]
+        settings = resolve_target(PROFILES_DIR, "dev")["config_options"]
     # Unset, the spill folder is DuckDB's own default: beside the database file.
     assert settings == {**duckdb_config({}), "temp_directory": "/tmp/x/crm.duckdb.tmp"}
 
 
 def test_dbt_connections_run_under_the_bounds(empty_mart: DuckDBMart, tmp_path: Path) -> None:
     bounds = {MEMORY_LIMIT_ENV: "1GB", THREADS_ENV: "1", TEMP_DIR_ENV: str(tmp_path / "spill")}
-    sql = "select current_setting('memory_limit') as m, current_setting('threads') as t, current_setting('temp_directory') as d"
+    sql = (
+        "select current_setting('memory_limit') as m, current_setting('threads') as t,"
+        " current_setting('temp_directory') as d"
+    )
     with environment(bounds):
         shown = empty_mart.run(["show", "--inline", sql])
     row = shown.result.results[0].agate_table.rows[0]

@@ -8,9 +8,17 @@ import yaml
 
 from services.crm.dbt_invocation import environment
 from services.crm.freshness import FreshnessResult, StaleSourceError, check_freshness
+
 from .engines import PROJECT_DIR, DuckDBMart, source_relation
 
-CLIENT = {"client_id": "C1", "client_name": "A", "aum": "100.00", "is_sfo": "false", "investor_type": "", "investments": ""}
+CLIENT = {
+    "client_id": "C1",
+    "client_name": "A",
+    "aum": "100.00",
+    "is_sfo": "false",
+    "investor_type": "",
+    "investments": "",
+}
 VARS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
 WARN_AFTER_HOURS = int(VARS["source_warn_after_hours"])
 ERROR_AFTER_HOURS = int(VARS["source_error_after_hours"])

@@ -1,7 +1,8 @@
 """DuckDB's resource bounds (memory, threads, spill folder) from the environment, one source for every connection.
 
-dbt-duckdb reads the same env vars in profiles/profiles.yml (`settings:` of the dev target), with the
-same defaults; the project's own connections pass ``config=duckdb_config()`` to ``duckdb.connect``.
+dbt-duckdb reads the same env vars in profiles/profiles.yml (`config_options:` of the dev target), with the
+same defaults; the project's own connections pass ``config=duckdb_config()`` to ``duckdb.connect``
+(at connect time: DuckDB refuses to change temp_directory once a query has spilled there).
 """
 
 from __future__ import annotations
