@@ -3,26 +3,42 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup system-packages build test lint pytest docs report dashboard bench clean
+# Three install sets, each a lock file with exact versions and hashes (`make lock` writes them):
+#   build  what building, verifying, publishing and the CLI need on DuckDB   (make build)
+#   test   build + PostgreSQL and Spark adapters, pytest, the linters, and   (make test)
+#          the bench set, since the suite runs the benchmark at a tiny size
+#   bench  build + the benchmark's comparison libraries                      (make bench)
+# A stamp per set: a set installs again only when its lock file or pyproject.toml changes.
+LOCK_PLATFORM := --python-version 3.11 --python-platform x86_64-manylinux_2_28
+# No `# via` notes: they would name the temporary all-extras resolution and change on every run.
+LOCK_FLAGS := --quiet --generate-hashes --no-annotate --custom-compile-command 'make lock' $(LOCK_PLATFORM)
+UV ?= $(BIN)/uv
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,engines,bench]'
+.PHONY: setup system-packages build test lint pytest docs report dashboard bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Exactly what the lock names, hashes checked, nothing resolved: the lock is already the whole
+# resolution (--no-deps also keeps pip from asking for a pin of each `pkg[extra]` a package
+# requires); pip check then proves it complete. Then the project itself, from the same lock.
+$(VENV)/.installed-%: requirements/%.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r $<
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $@
 
-## setup: create .venv and install the project with its tools
-setup: $(STAMP)
+## setup: create .venv and install the project with its engine adapters and test tools
+setup: $(VENV)/.installed-test
 
 ## system-packages: the PostgreSQL server and Java runtime the engine tests need (apt, only when missing)
 system-packages:
 	bash scripts/system_packages.sh
 
-## build: seed, build and test the mart on the embedded DuckDB, publish it for readers
-build: setup
+## build: seed, build and test the mart on the embedded DuckDB, publish it for readers (installs the build set only)
+build: $(VENV)/.installed-build
 	$(BIN)/crm-priority build
 
 ## test: lint everything, then run the whole pytest suite on DuckDB, PostgreSQL and Spark
@@ -38,6 +54,18 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests analyses
+
+## lock: re-resolve pyproject.toml's ranges to the newest versions and rewrite requirements/*.txt
+# One resolution of every extra first, so that the three sets agree on every package they share.
+lock: setup
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(UV) pip compile pyproject.toml requirements/install.in --all-extras $(LOCK_FLAGS) -o $$tmp/all.txt && \
+	$(UV) pip compile pyproject.toml requirements/install.in -c $$tmp/all.txt $(LOCK_FLAGS) -o requirements/build.txt && \
+	$(UV) pip compile pyproject.toml requirements/install.in --extra dev --extra engines --extra bench -c $$tmp/all.txt \
+		$(LOCK_FLAGS) -o requirements/test.txt && \
+	$(UV) pip compile pyproject.toml requirements/install.in --extra bench -c $$tmp/all.txt \
+		$(LOCK_FLAGS) -o requirements/bench.txt
+	@echo "Rewrote requirements/build.txt, test.txt and bench.txt; review the diff and commit it."
 
 ## docs: generate the dbt docs site (offline) into target/; view it with `.venv/bin/dbt docs serve --profiles-dir profiles`
 docs: build
@@ -56,7 +84,7 @@ dashboard: build
 ## bench: time the mart (dbt vs a hand-written CTAS) and its verification (vs datacompy) on N synthetic clients
 N ?= 1000000
 ENGINE ?= duckdb
-bench: setup
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run --rows $(N) --engine $(ENGINE)
 
 clean:

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -83,6 +84,33 @@ def run_contender(name: str, command: list[str], env: dict[str, str] | None = No
     return Result(name, wall_s=wall, rows=int(detail.get("rows", 0)), peak_rss_mb=usage.ru_maxrss / 1024, detail=detail)
 
 
+def run_spill_contender(name: str, command: list[str], env: dict[str, str], spill_dir: Path) -> Result:
+    """A contender under a DuckDB memory limit, with the peak size of its spill folder sampled as it runs."""
+    peak_bytes = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_bytes
+        while not done.wait(0.1):
+            sizes = (entry.stat().st_size for entry in spill_dir.rglob("*") if entry.is_file())
+            with contextlib.suppress(OSError):
+                peak_bytes = max(peak_bytes, sum(sizes))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = run_contender(name, command, env)
+    finally:
+        done.set()
+        sampler.join()
+    result.detail.update(
+        memory_limit=env["CRM_PRIORITY_DUCKDB_MEMORY_LIMIT"],
+        spill_peak_mb=round(peak_bytes / 2**20, 1),
+        spill_left_behind=spill_dir.exists() and any(spill_dir.iterdir()),
+    )
+    return result
+
+
 def child(*args: str) -> list[str]:
     return [sys.executable, "-m", "bench.run", "--child", *args]
 
@@ -117,7 +145,9 @@ def dbt_command(target_path: Path, engine: str = "duckdb") -> list[str]:
     ]
 
 
-def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_MAX_ROWS) -> dict[str, Any]:
+def run_benchmark(
+    rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_MAX_ROWS, spill_memory_limit: str | None = None
+) -> dict[str, Any]:
     big, tiny, target = workdir / "bench.duckdb", workdir / "startup.duckdb", workdir / "target"
     results: dict[str, Result] = {}
     results["generate"] = run_contender("generate", child("generate", str(big), str(rows)))
@@ -138,6 +168,16 @@ def run_benchmark(rows: int, workdir: Path, datacompy_max_rows: int = DATACOMPY_
     big.rename(warehouse)
     big = warehouse
     results["dbt"] = run_contender("dbt", dbt_command(target), dbt_env)
+    if spill_memory_limit:
+        # The same build under a memory limit well below its peak: it must complete by spilling.
+        spill_dir = workdir / "spill"
+        spill_env = {
+            **dbt_env,
+            "CRM_PRIORITY_DUCKDB_MEMORY_LIMIT": spill_memory_limit,
+            "CRM_PRIORITY_DUCKDB_TEMP_DIR": str(spill_dir),
+        }
+        results["dbt_spill"] = run_spill_contender("dbt_spill", dbt_command(target), spill_env, spill_dir)
+        results["dbt_spill"].rows = rows
     results["ctas"] = run_contender("ctas", child("ctas", str(big)))
     results["dbt"].rows = results["ctas"].rows
     # Not timed: the floor must build the mart, or it is not a floor.
@@ -288,6 +328,7 @@ def print_table(summary: dict[str, Any]) -> None:
         "generate": "synthetic export, DuckDB SQL (not a contender)",
         "dbt_startup": f"dbt run on {STARTUP_ROWS} rows: parse + compile + hooks",
         "dbt": "dbt run --select +client_priority",
+        "dbt_spill": "the same under --spill-memory-limit, spilling to a temp folder",
         "ctas": "hand-written CREATE TABLE AS (the floor)",
         "verify": "batch row-by-row check vs the Python reference",
         "build_unproven": "dbt build + publish, no proof (the baseline)",
@@ -311,6 +352,13 @@ def print_table(summary: dict[str, Any]) -> None:
     console.print(table)
     if summary.get("dbt_minus_startup_s") is not None:
         console.print(f"dbt minus start-up: {summary['dbt_minus_startup_s']:.2f} s")
+    spill = summary["contenders"].get("dbt_spill")
+    if spill:
+        detail = spill["detail"]
+        console.print(
+            f"dbt_spill: memory_limit {detail['memory_limit']}, spill folder peak {detail['spill_peak_mb']:,.0f} MB,"
+            f" left behind: {detail['spill_left_behind']}"
+        )
     for name, value in summary["ratios"].items():
         console.print(f"{name}: {'—' if value is None else f'{value:.2f}'}")
 
@@ -572,9 +620,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where the DuckDB files go [default: a temporary folder]")
     parser.add_argument("--datacompy-max-rows", type=int, default=DATACOMPY_MAX_ROWS)
     parser.add_argument("--engine", choices=("duckdb", "postgres", "spark"), default="duckdb")
-
     parser.add_argument(
         "--whatif-only", action="store_true", help="time only `crm-priority whatif` (after an untimed dbt build)"
+    )
+    parser.add_argument(
+        "--spill-memory-limit",
+        help="also run the dbt build under this DuckDB memory_limit (e.g. 1GB), spilling to a temp folder",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -588,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.whatif_only:
             summary = run_whatif_benchmark(args.rows, Path(folder))
         elif args.engine == "duckdb":
-            summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows)
+            summary = run_benchmark(args.rows, Path(folder), args.datacompy_max_rows, args.spill_memory_limit)
         else:
             summary = run_engine_benchmark(args.engine, args.rows, Path(folder))
     print_table(summary)

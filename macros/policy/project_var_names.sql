@@ -10,6 +10,7 @@
         'max_reject_share',
         'whatif_tier_1_min_aum', 'whatif_tier_2_min_aum',
         'whatif_qp_min_investments_person', 'whatif_qp_min_investments_entity',
+        'source_loaded_at_column', 'source_warn_after_hours', 'source_error_after_hours',
         'crm_source_schema', 'crm_source_table', 'crm_build_schema', 'bi_role',
     ]) -}}
 {% endmacro %}

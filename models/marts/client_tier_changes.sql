@@ -4,7 +4,8 @@ with
 
 history as (
 
-    select * from {{ ref('client_tier_history') }}
+    -- Empty until a `dbt snapshot` or `dbt build` has kept the first version.
+    {{ crm_priority.tier_history_or_empty(ref('client_tier_history')) }}
 
 ),
 

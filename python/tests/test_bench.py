@@ -62,9 +62,13 @@ def test_the_benchmark_runs_every_contender_at_a_tiny_size(tmp_path: Path) -> No
 
 
 def test_the_benchmark_skips_datacompy_above_its_limit(tmp_path: Path) -> None:
-    _, summary = run_bench(tmp_path, "--rows", "500", "--datacompy-max-rows", "100")
+    _, summary = run_bench(tmp_path, "--rows", "500", "--datacompy-max-rows", "100", "--spill-memory-limit", "64MB")
     assert summary["contenders"]["datacompy_pandas"]["skipped"].startswith("skipped: would need ~")
     assert summary["ratios"]["verify_over_datacompy_pandas"] is None
+    # The bounded build ran too, under the limit asked for, and left no spill files behind.
+    bounded = summary["contenders"]["dbt_spill"]
+    assert (bounded["rows"], bounded["detail"]["memory_limit"]) == (500, "64MB")
+    assert bounded["detail"]["spill_left_behind"] is False
 
 
 def test_the_benchmark_can_time_only_the_whatif(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 LOG_KEY_ENV = "CRM_PRIORITY_BUILD_LOG_KEY"
-OUTCOMES = ("published", "build_failed", "proof_failed", "publish_failed", "refused")
+OUTCOMES = ("published", "build_failed", "stale_source", "proof_failed", "publish_failed", "refused")
 # A failing step's message is kept short: the log is a ledger, the build's own output has the rest.
 MESSAGE_LIMIT = 300
 

@@ -12,7 +12,12 @@ from services.crm.pipeline import BuildOutcome, Step, proof_summary
 from services.crm.policy import Policy
 from services.crm.verify import VerificationReport
 
-OUTCOME_FOR_STEP = {Step.WRITE: "build_failed", Step.AUDIT: "proof_failed", Step.PUBLISH: "publish_failed"}
+OUTCOME_FOR_STEP = {
+    Step.WRITE: "build_failed",
+    Step.FRESHNESS: "stale_source",
+    Step.AUDIT: "proof_failed",
+    Step.PUBLISH: "publish_failed",
+}
 
 
 def new_log_entry(build_id: str, target: dict[str, Any], project_dir: Path, policy: Policy) -> dict[str, Any]:

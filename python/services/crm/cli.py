@@ -113,8 +113,14 @@ EXIT_BUILD_FAILED = 1  # dbt failed (a model, a data test, a unit test): nothing
 EXIT_USAGE = 2  # bad option, var or profile: nothing ran
 EXIT_PROOF_FAILED = 3  # the row-by-row proof found differences: nothing published
 EXIT_PUBLISH_FAILED = 4  # the publish step itself failed (disk full, permissions): previous build intact
+EXIT_STALE_SOURCE = 5  # the client table is past its freshness error age: nothing published
 EXIT_LOCKED = 75  # another build holds the lock (EX_TEMPFAIL: try again later)
-EXIT_FOR_STEP = {Step.WRITE: EXIT_BUILD_FAILED, Step.AUDIT: EXIT_PROOF_FAILED, Step.PUBLISH: EXIT_PUBLISH_FAILED}
+EXIT_FOR_STEP = {
+    Step.WRITE: EXIT_BUILD_FAILED,
+    Step.FRESHNESS: EXIT_STALE_SOURCE,
+    Step.AUDIT: EXIT_PROOF_FAILED,
+    Step.PUBLISH: EXIT_PUBLISH_FAILED,
+}
 
 TargetOption = Annotated[
     str | None, typer.Option(help="dbt target: dev (DuckDB), postgres or spark [default: the profile's default]")
@@ -146,7 +152,8 @@ def build(
     """Write, audit, publish: dbt build where readers do not look, prove it row by row, then publish it atomically.
 
     Exit codes: 0 published; 1 dbt failed; 2 bad usage or config; 3 the proof found differences;
-    4 publishing failed; 75 another build is running. On any failure readers keep the previous build.
+    4 publishing failed; 5 the source is stale; 75 another build is running. On any failure
+    readers keep the previous build.
     """
     project_dir = find_project_dir()
     parsed_vars = parse_vars(dbt_vars)
@@ -213,7 +220,7 @@ def build(
     finally:
         append_to_log(history, entry)
     console.print(f"[green]OK[/green]: {outcome.report.describe(limit=0)}")
-    console.print(f"Source read: {outcome.source}")
+    console.print(f"Source read: {outcome.source}; freshness: {outcome.freshness.describe()}")
     console.print(f"Published build [bold]{publication.build_id}[/bold] to {publication.location}")
     for name, count in publication.row_counts.items():
         console.print(f"  {name}: {count} rows")
@@ -320,6 +327,7 @@ def audit(
 
 STEP_TEXT = {
     Step.WRITE: "dbt build where readers do not look",
+    Step.FRESHNESS: "dbt source freshness of the client table",
     Step.AUDIT: "the row-by-row proof against the Python reference",
     Step.PUBLISH: "switching readers to the proven build",
 }

@@ -42,8 +42,12 @@ class DbtProject:
         """The client table dbt read in its last command here (see `source_relation`)."""
         return source_relation(self.artifacts_dir)
 
-    def invoke(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None) -> Any:
-        """Run one dbt command; returns dbt's result object, raises DbtCommandError when it fails."""
+    def invoke(self, args: Sequence[str], dbt_vars: Mapping[str, Any] | None = None, *, check: bool = True) -> Any:
+        """Run one dbt command; returns dbt's result object, raises DbtCommandError when it fails.
+
+        With check=False a command that ran but failed (a test, a stale source) returns its result
+        for the caller to read; one that could not run (an exception in dbt) still raises.
+        """
         from dbt.cli.main import dbtRunner  # imported late: dbt takes a second to import
 
         full_args = [*args, "--project-dir", str(self.project_dir), "--profiles-dir", str(self.profiles_dir)]
@@ -58,7 +62,7 @@ class DbtProject:
                 result = dbtRunner().invoke(full_args)
             finally:
                 release_duckdb_file()
-        if not result.success:
+        if not result.success and (check or result.exception is not None):
             detail = result.exception or _failed_nodes(result.result)
             raise DbtCommandError(f"dbt {' '.join(args)} failed: {detail}")
         return result

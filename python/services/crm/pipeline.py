@@ -2,7 +2,9 @@
 
 1. write: `dbt build` into a place readers do not read (the working DuckDB file, a build
    schema on PostgreSQL, a build database on Spark), with the tier history of the current
-   publication copied in first, so the history only ever records published builds;
+   publication copied in first, so the history only ever records published builds; then
+   `dbt source freshness`: a feed past its error age stops the build (yesterday's book must
+   not be published as today's);
 2. audit: the row-by-row verification of that build against the Python reference, reading
    the source relation dbt itself resolved (its manifest), whatever vars chose it;
 3. publish: only then, atomically, make that build what readers see.
@@ -22,6 +24,7 @@ from typing import Any, Protocol
 
 from services.crm.client_priority import PriorityScorer
 from services.crm.dbt_invocation import DbtCommandError, DbtProject
+from services.crm.freshness import FreshnessResult, StaleSourceError, check_freshness
 from services.crm.policy import load_policy
 from services.crm.publication import Publication, PublishError
 from services.crm.verify import VerificationReport, verify_warehouse
@@ -32,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 class Step(Enum):
     WRITE = "write"
+    FRESHNESS = "freshness"
     AUDIT = "audit"
     PUBLISH = "publish"
 
@@ -80,6 +84,7 @@ class BuildOutcome:
     publication: Publication
     report: VerificationReport
     source: str
+    freshness: FreshnessResult
 
 
 def proof_summary(report: VerificationReport) -> dict[str, object]:
@@ -108,35 +113,16 @@ def run_build(
     """Write, audit and publish one build; BuildStepError (or BuildLockedError) when it must not be published."""
     # The proof scores with the policy the build used: dbt_project.yml's vars with the same overrides.
     scorer = PriorityScorer(load_policy(dbt.project_dir, overrides=dbt_vars))
+    step = on_step or (lambda _: None)
     with publisher.lock():
         try:
-            if on_step:
-                on_step(Step.WRITE)
-            try:
-                build_vars = {**dbt_vars, **publisher.prepare()}
-            except PublishError as error:
-                raise BuildStepError(Step.WRITE, str(error)) from None
-            try:
-                dbt.invoke(["build"], build_vars)
-                source = dbt.source_relation()
-            except DbtCommandError as error:
-                raise BuildStepError(Step.WRITE, str(error)) from None
-
-            if on_step:
-                on_step(Step.AUDIT)
-            relations = publisher.build_relations(source)
-            warehouse = publisher.open_build()
-            try:
-                report = verify_warehouse(warehouse, relations, scorer, on_progress)
-            finally:
-                close = getattr(warehouse, "close", None)
-                if close is not None:
-                    close()
-            if not report.ok:
-                raise BuildStepError(Step.AUDIT, f"the row-by-row proof failed: {report.describe(limit=0)}", report)
-
-            if on_step:
-                on_step(Step.PUBLISH)
+            step(Step.WRITE)
+            build_vars, source = write(dbt, publisher, dbt_vars)
+            step(Step.FRESHNESS)
+            freshness = fresh(dbt, build_vars)
+            step(Step.AUDIT)
+            report = audit(publisher, source, scorer, on_progress)
+            step(Step.PUBLISH)
             try:
                 publication = publisher.publish(proof_summary(report))
             except PublishError as error:
@@ -147,4 +133,40 @@ def run_build(
             except Exception:  # the failure being reported matters more than the clean-up's
                 logger.exception("could not discard the failed build %s", publisher.build_id)
             raise
-    return BuildOutcome(publication=publication, report=report, source=source)
+    return BuildOutcome(publication=publication, report=report, source=source, freshness=freshness)
+
+
+def write(dbt: DbtProject, publisher: Publisher, dbt_vars: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """`dbt build` where the publisher says; the vars it ran with and the source relation it read."""
+    try:
+        build_vars = {**dbt_vars, **publisher.prepare()}
+        dbt.invoke(["build"], build_vars)
+        return build_vars, dbt.source_relation()
+    except (PublishError, DbtCommandError) as error:
+        raise BuildStepError(Step.WRITE, str(error)) from None
+
+
+def fresh(dbt: DbtProject, build_vars: Mapping[str, Any]) -> FreshnessResult:
+    """The client table's freshness; a feed past its error age stops the build."""
+    try:
+        return check_freshness(dbt, build_vars)
+    except StaleSourceError as error:
+        raise BuildStepError(Step.FRESHNESS, str(error)) from None
+    except DbtCommandError as error:
+        raise BuildStepError(Step.FRESHNESS, f"could not measure the source's freshness: {error}") from None
+
+
+def audit(
+    publisher: Publisher, source: str, scorer: PriorityScorer, on_progress: Callable[[int], None] | None
+) -> VerificationReport:
+    """The row-by-row proof of the build; BuildStepError carrying the report when anything differs."""
+    warehouse = publisher.open_build()
+    try:
+        report = verify_warehouse(warehouse, publisher.build_relations(source), scorer, on_progress)
+    finally:
+        close = getattr(warehouse, "close", None)
+        if close is not None:
+            close()
+    if not report.ok:
+        raise BuildStepError(Step.AUDIT, f"the row-by-row proof failed: {report.describe(limit=0)}", report)
+    return report

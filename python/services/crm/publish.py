@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from services.crm.duckdb_settings import duckdb_config
 from services.crm.publication import BuildLockedError, Publication, PublishError, checksum_of
 from services.crm.warehouse import DuckDBWarehouse, Relations, Warehouse
 
@@ -255,7 +256,9 @@ def _stage_version(
 def _copy_relations(
     working_db: Path, snapshot: Path, folder: Path, schema: str, relations: Sequence[str]
 ) -> tuple[dict[str, int], str | None]:
-    connection = duckdb.connect()
+    # Bounded like every connection of the project; an in-memory database would spill into the
+    # current folder, so it spills beside the working file, as dbt's connection does.
+    connection = duckdb.connect(config={"temp_directory": f"{working_db}.tmp", **duckdb_config()})
     try:
         connection.execute(f"attach {sql_string(working_db)} as build (read_only)")
         connection.execute(
@@ -362,7 +365,7 @@ class DuckDBPublisher:
     def prepare(self) -> dict[str, object]:
         history = published_history(self.operators_dir)
         try:
-            with duckdb.connect(str(self.working_db)) as connection:
+            with duckdb.connect(str(self.working_db), config=duckdb_config()) as connection:
                 connection.execute(f"create schema if not exists {self.schema}")
                 if history is None:
                     connection.execute(f"drop table if exists {self.schema}.client_tier_history")

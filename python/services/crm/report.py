@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import matplotlib
 
+from services.crm.duckdb_settings import duckdb_config
+
 matplotlib.use("Agg")  # renders to files; no display on servers or in CI
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
@@ -52,7 +54,7 @@ class ReportData:
 
 def load_report_data(database: Path) -> ReportData:
     """Read aum_distribution and the tier summary from a built or published DuckDB file."""
-    with duckdb.connect(str(database), read_only=True) as connection:
+    with duckdb.connect(str(database), read_only=True, config=duckdb_config()) as connection:
         cells = [
             DistributionCell(*row)
             for row in connection.execute(

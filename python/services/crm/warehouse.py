@@ -15,6 +15,8 @@ import duckdb
 import jinja2
 import yaml
 
+from services.crm.duckdb_settings import duckdb_config
+
 
 @dataclass(frozen=True)
 class Relations:
@@ -78,7 +80,7 @@ class DuckDBWarehouse(ClosingWarehouse):
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"No DuckDB database at {self.path}: build the mart first (make build).")
-        self.connection = duckdb.connect(str(self.path), read_only=read_only)
+        self.connection = duckdb.connect(str(self.path), read_only=read_only, config=duckdb_config())
 
     def rows(self, sql: str) -> Iterator[dict[str, object]]:
         cursor = self.connection.cursor()
