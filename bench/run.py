@@ -193,7 +193,7 @@ def run_benchmark(
     # Write, audit, publish against its baseline: the same `dbt build` and publish without the proof.
     # Both read a copy of the export outside the seed's schema (dbt build reloads the sample seed
     # into main_raw) and start with no tier history, so they do the same dbt work.
-    run_contender("feed copy", child("feed_copy", str(big)))
+    run_contender("feed copy", child("feed_copy", str(big)), dbt_env)
     publish_root = workdir / "publish"
     results["build_unproven"] = run_contender(
         "build_unproven", child("build_unproven", str(big), str(publish_root / "unproven")), dbt_env
@@ -533,9 +533,13 @@ def child_feed_copy(db: str) -> dict[str, Any]:
 
 
 def build_project() -> Any:
+    from services.crm.cli import artifacts_dir
     from services.crm.dbt_invocation import DbtProject
+    from services.crm.warehouse import resolve_target
 
-    return DbtProject(PROJECT_DIR, PROJECT_DIR / "profiles", target_path=PROJECT_DIR / "target" / "build-dev")
+    # The folder `crm-priority build` uses for this working file, so both builds share one parse.
+    target = resolve_target(PROJECT_DIR / "profiles")
+    return DbtProject(PROJECT_DIR, PROJECT_DIR / "profiles", target_path=artifacts_dir(PROJECT_DIR, "build", target))
 
 
 def child_build_unproven(db: str, publish_root: str) -> dict[str, Any]:

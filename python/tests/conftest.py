@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import socket
 import subprocess
 import tempfile
@@ -21,6 +22,16 @@ SOURCE_RELATION = "main_raw.clients"
 # `dbt run` of just the scoring models: the source, staging, validation, the mart and its rejects.
 # The consumer marts and the tier history need a snapshot and are built by `dbt build`.
 RUN_SCORING = ["run", "--select", "+client_priority", "+client_priority_rejects"]
+# CI runs each property at the example counts its test module names (sized for a CI run of about
+# 20 minutes on 2 cores); CRM_PRIORITY_TEST_SCALE=4 make test runs four times as many of each.
+EXAMPLE_SCALE = float(os.environ.get("CRM_PRIORITY_TEST_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """A property's example count, scaled by CRM_PRIORITY_TEST_SCALE."""
+    return max(1, round(count * EXAMPLE_SCALE))
+
+
 # Every example of a dbt-backed property costs a dbt run, and shrinking a failure costs hundreds:
 # the failure report already lists every mismatching row, so these tests do not shrink.
 DBT_BACKED_PHASES = [Phase.explicit, Phase.reuse, Phase.generate]

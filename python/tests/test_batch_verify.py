@@ -30,13 +30,14 @@ from services.crm.warehouse import (
     resolve_target,
 )
 
+from .conftest import examples
 from .engines import PROFILES_DIR, DuckDBMart, Mart, PostgresMart, SparkMart
 from .strategies import client_tables, client_tables_with_updated_at, plain_client_tables
 
 SCORER = PriorityScorer()
 # Hypothesis examples per engine: each costs a few queries on DuckDB, a few round trips on
 # PostgreSQL, and several Spark jobs (seconds) on Spark.
-EXAMPLES = {"duckdb": 60, "postgres": 15, "spark": 3}
+EXAMPLES = {"duckdb": 30, "postgres": 8, "spark": 1}
 MONEY = ("aum", "investments", "qp_amount_tested", "qp_threshold")
 MART_TYPES = {
     "duckdb": {"text": "varchar", "money": "decimal(18, 2)", "bool": "boolean", "int": "integer"},
@@ -247,7 +248,7 @@ HYPOTHESIS = settings(
 
 
 def test_the_batch_path_reports_exactly_what_the_scalar_path_reports(engine: str, loader: Loader) -> None:
-    @settings(HYPOTHESIS, max_examples=EXAMPLES[engine])
+    @settings(HYPOTHESIS, max_examples=examples(EXAMPLES[engine]))
     @given(table=client_tables, tampering=tamperings)
     def check(table: list[dict[str, str | None]], tampering: list[tuple[str, int]]) -> None:
         tables = reference_tables(table, RAW_COLUMNS[:-1])
@@ -261,7 +262,7 @@ def test_the_batch_path_reports_exactly_what_the_scalar_path_reports(engine: str
 
 
 def test_the_batch_path_agrees_with_the_scalar_path_when_updated_at_picks_the_copy(engine: str, loader: Loader) -> None:
-    @settings(HYPOTHESIS, max_examples=max(EXAMPLES[engine] // 2, 2))
+    @settings(HYPOTHESIS, max_examples=examples(max(EXAMPLES[engine] // 2, 1)))
     @given(table=client_tables_with_updated_at, tampering=tamperings)
     def check(table: list[dict[str, str | None]], tampering: list[tuple[str, int]]) -> None:
         tables = reference_tables(table, RAW_COLUMNS)
@@ -281,7 +282,7 @@ def test_the_batch_path_agrees_with_the_scalar_path_when_updated_at_picks_the_co
 def test_the_vectorized_reference_agrees_with_the_scalar_one_on_every_row_it_vouches_for(
     engine: str, loader: Loader
 ) -> None:
-    @settings(HYPOTHESIS, max_examples=EXAMPLES[engine])
+    @settings(HYPOTHESIS, max_examples=examples(EXAMPLES[engine]))
     @given(table=client_tables)
     def check(table: list[dict[str, str | None]]) -> None:
         report = batch_only(loader, reference_tables(table, RAW_COLUMNS[:-1]))
@@ -292,7 +293,7 @@ def test_the_vectorized_reference_agrees_with_the_scalar_one_on_every_row_it_vou
 
 
 def test_the_batch_path_vouches_for_every_well_formed_row_itself(engine: str, loader: Loader) -> None:
-    @settings(HYPOTHESIS, max_examples=EXAMPLES[engine])
+    @settings(HYPOTHESIS, max_examples=examples(EXAMPLES[engine]))
     @given(table=plain_client_tables())
     def check(table: list[dict[str, str | None]]) -> None:
         tables = reference_tables(table, RAW_COLUMNS[:-1])

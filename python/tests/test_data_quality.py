@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from services.crm.dbt_invocation import DbtCommandError
 from services.crm.raw_clients import RAW_COLUMNS
 
-from .conftest import DBT_BACKED_PHASES, RUN_SCORING
+from .conftest import DBT_BACKED_PHASES, RUN_SCORING, examples
 from .engines import DuckDBMart, Mart, relation, source_relation
 from .strategies import client_tables_with_updated_at
 
 # Examples per engine: each costs a dbt run, about 1 s on DuckDB and PostgreSQL and 3 s on Spark.
-GENERATED_TABLES_WITH_UPDATED_AT = {"duckdb": 15, "postgres": 10, "spark": 6}
+GENERATED_TABLES_WITH_UPDATED_AT = {"duckdb": 8, "postgres": 5, "spark": 3}
 
 # One dirty row per reason the issue names (and a few the feed really sends).
 DIRTY_ROWS: list[tuple[dict[str, str | None], str | None]] = [
@@ -88,7 +88,7 @@ def test_updated_at_keeps_the_latest_copy_and_supersedes_the_older(engine_empty_
 def test_generated_tables_with_updated_at_match_the_reference(engine: str, engine_generated_mart: Mart) -> None:
     mart = engine_generated_mart
 
-    @settings(max_examples=GENERATED_TABLES_WITH_UPDATED_AT[engine], deadline=None, phases=DBT_BACKED_PHASES)
+    @settings(max_examples=examples(GENERATED_TABLES_WITH_UPDATED_AT[engine]), deadline=None, phases=DBT_BACKED_PHASES)
     @given(table=client_tables_with_updated_at)
     def check(table: list[dict[str, str | None]]) -> None:
         mart.load_source(table, columns=RAW_COLUMNS)

@@ -23,12 +23,12 @@ from services.crm.raw_clients import RAW_COLUMNS, clean_text, parse_amount_text,
 from services.crm.verify import VerificationReport, verify_row_by_row
 from services.crm.warehouse import DuckDBWarehouse, Relations
 
-from .conftest import DBT_BACKED_PHASES, RUN_SCORING
+from .conftest import DBT_BACKED_PHASES, RUN_SCORING, examples
 from .engines import PROJECT_DIR, DuckDBMart, Mart, PostgresMart, SparkMart, relation, source_relation
 from .strategies import TRIMMED_SPACES, unicode_client_tables
 
 # Examples per engine: each costs a dbt run, about 1 s on DuckDB and PostgreSQL and 3 s on Spark.
-GENERATED_UNICODE_TABLES = {"duckdb": 10, "postgres": 6, "spark": 4}
+GENERATED_UNICODE_TABLES = {"duckdb": 6, "postgres": 3, "spark": 2}
 # Amount spellings in the one-build fuzz, per engine: one dbt run whatever the size.
 FUZZED_AMOUNTS = {"duckdb": 4000, "postgres": 3000, "spark": 1500}
 NBSP = "\u00a0"
@@ -122,7 +122,7 @@ def test_unicode_whitespace_and_case_follow_one_rule(engine_empty_mart: Mart) ->
 def test_generated_unicode_tables_match_the_reference(engine: str, engine_generated_mart: Mart) -> None:
     mart = engine_generated_mart
 
-    @settings(max_examples=GENERATED_UNICODE_TABLES[engine], deadline=None, phases=DBT_BACKED_PHASES)
+    @settings(max_examples=examples(GENERATED_UNICODE_TABLES[engine]), deadline=None, phases=DBT_BACKED_PHASES)
     @given(table=unicode_client_tables)
     def check(table: list[dict[str, str | None]]) -> None:
         mart.load_source(table, columns=RAW_COLUMNS)

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from services.crm.client_priority import PriorityScorer
 from services.crm.policy import load_policy
 
-from .conftest import DBT_BACKED_PHASES, RUN_SCORING
+from .conftest import DBT_BACKED_PHASES, RUN_SCORING, examples
 from .engines import DuckDBMart, Mart, relation, source_relation
 from .strategies import client_tables
 
 # Examples per engine: each costs a dbt run, about 1 s on DuckDB and PostgreSQL and 3 s on Spark.
-GENERATED_TABLES = {"duckdb": 25, "postgres": 15, "spark": 10}
+GENERATED_TABLES = {"duckdb": 12, "postgres": 6, "spark": 4}
 
 
 def test_the_sample_mart_matches_the_reference_row_by_row(engine_sample_mart: Mart) -> None:
@@ -78,7 +78,7 @@ def test_a_reference_with_another_policy_disagrees_with_the_mart(sample_mart: Du
 def test_generated_client_tables_match_the_reference_row_by_row(engine: str, engine_generated_mart: Mart) -> None:
     mart = engine_generated_mart
 
-    @settings(max_examples=GENERATED_TABLES[engine], deadline=None, phases=DBT_BACKED_PHASES)
+    @settings(max_examples=examples(GENERATED_TABLES[engine]), deadline=None, phases=DBT_BACKED_PHASES)
     @given(table=client_tables)
     def check(table: list[dict[str, str | None]]) -> None:
         mart.load_source(table)

@@ -14,6 +14,7 @@ from services.crm.dbt_invocation import DbtCommandError
 from services.crm.policy import PolicyError
 from services.crm.whatif import WhatIfError, exact_group_sums, parse_settings, proposed_policy
 
+from .conftest import MartFactory
 from .engines import DuckDBMart
 from .test_cli import crm_priority
 
@@ -142,3 +143,26 @@ def test_money_sums_are_exact_at_any_size() -> None:
     cents = np.array([999_999_999_999_999_999, 999_999_999_999_999_999, 1, 12_345], dtype=np.int64)
     groups = np.array([0, 0, 0, 1], dtype=np.int64)
     assert exact_group_sums(groups, 2, cents) == [2 * 999_999_999_999_999_999 + 1, 12_345]
+
+
+@pytest.mark.postgres
+def test_whatif_on_postgres_gives_the_numbers_it_gives_on_duckdb(sample_mart: DuckDBMart, marts: MartFactory) -> None:
+    # The same sample seed built on both engines: the same book, so the same answer, cell for cell.
+    postgres = marts.sample("postgres")
+    on_duckdb = json.loads(whatif(sample_mart, "--set", RAISE_TIER_1, "--set", "tier_2_min_aum=3000000", "--json")[1])
+    completed = crm_priority(
+        "whatif",
+        "--target",
+        "postgres",
+        "--set",
+        RAISE_TIER_1,
+        "--set",
+        "tier_2_min_aum=3000000",
+        "--json",
+        env={"CRM_PRIORITY_PG_SCHEMA": postgres.schema},
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    on_postgres = json.loads(completed.stdout)
+    for key in ("transitions", "qualified_purchasers", "changed_count", "client_count", "proposed_policy"):
+        assert on_postgres[key] == on_duckdb[key], key
+    assert on_postgres["changed_count"] > 0

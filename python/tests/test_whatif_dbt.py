@@ -14,14 +14,14 @@ from services.crm.policy import POLICY_VAR_NAMES, Policy, load_policy
 from services.crm.warehouse import DuckDBWarehouse
 from services.crm.whatif import WhatIfResult, proposed_policy, what_if
 
-from .conftest import DBT_BACKED_PHASES, RUN_SCORING
+from .conftest import DBT_BACKED_PHASES, RUN_SCORING, examples
 from .engines import DuckDBMart, relation
 
 CURRENT = load_policy()
 CENT = Decimal("0.01")
 ANALYSES = ("policy_whatif_transitions", "policy_whatif_qualified_purchasers", "policy_whatif_changed_clients")
 # Each example costs two dbt invocations (build the mart, compile the analyses), ~5 s on DuckDB.
-EXAMPLES = 8
+EXAMPLES = 5
 
 
 @st.composite
@@ -99,7 +99,7 @@ def python_what_if(mart: DuckDBMart, proposal: dict[str, str]) -> tuple[WhatIfRe
 def test_dbt_and_the_cli_give_identical_what_ifs_on_generated_books(empty_mart: DuckDBMart) -> None:
     mart = empty_mart
 
-    @settings(max_examples=EXAMPLES, deadline=None, phases=DBT_BACKED_PHASES)
+    @settings(max_examples=examples(EXAMPLES), deadline=None, phases=DBT_BACKED_PHASES)
     @given(case=books_and_proposals())
     def check(case: tuple[list[dict[str, str | None]], dict[str, str]]) -> None:
         book, proposal = case

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -84,6 +85,17 @@ def operators_dir_path(operators_dir: Path | None, working_db: Path) -> Path:
     """Rejects and tier history: --operators-dir, else $CRM_PRIORITY_OPERATORS_DIR, else operators/ beside the db."""
     configured = os.environ.get(OPERATORS_DIR_ENV)
     return (operators_dir or (Path(configured) if configured else working_db.parent / "operators")).resolve()
+
+
+def artifacts_dir(project_dir: Path, purpose: str, target: dict[str, Any]) -> Path:
+    """dbt's target folder for one deployment: builds of two deployments at once never share a manifest.
+
+    A deployment is the place a target points at (its DuckDB file, or its server, database and
+    schema); one folder per deployment keeps dbt's partial parsing warm from one build to the next.
+    """
+    place = {key: str(target.get(key)) for key in ("type", "path", "host", "port", "dbname", "schema")}
+    digest = hashlib.sha256(json.dumps(place, sort_keys=True).encode()).hexdigest()[:10]
+    return project_dir / "target" / f"{purpose}-{target['name']}-{digest}"
 
 
 def parse_vars(text: str | None) -> dict[str, Any]:
@@ -177,8 +189,7 @@ def build(
         project_dir=project_dir,
         profiles_dir=profiles_dir or project_dir / "profiles",
         target=target,
-        # One artifacts folder per target: builds on two engines never share a manifest.
-        target_path=project_dir / "target" / f"build-{target_config['name']}",
+        target_path=artifacts_dir(project_dir, "build", target_config),
     )
     # What the build log records, filled in as the build goes; appended whatever the outcome.
     entry = new_log_entry(publisher.build_id, target_config, project_dir, policy)
@@ -405,7 +416,7 @@ def verify(
             project_dir=project_dir,
             profiles_dir=profiles,
             target=target,
-            target_path=project_dir / "target" / f"verify-{target_config['name']}",
+            target_path=artifacts_dir(project_dir, "verify", target_config),
         )
         dbt.invoke(["parse"], parsed_vars)
         schema = str(target_config.get("schema", "main"))
