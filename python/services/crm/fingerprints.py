@@ -175,7 +175,8 @@ class Buckets:
 
     def add(self, key_hashes: U64, fingerprints: U64) -> None:
         bucket = bucket_of(key_hashes)
-        self.counts += np.bincount(bucket, minlength=BUCKETS)
+        # ufunc.at, not bincount(minlength=BUCKETS): that would allocate and add all 2^22 buckets per batch.
+        np.add.at(self.counts, bucket, 1)
         np.add.at(self.sums, bucket, fingerprints)
 
     def differing(self, other: Buckets) -> npt.NDArray[np.intp]:
