@@ -24,7 +24,7 @@ import duckdb
 from services.crm.build_log import ReadersView, canonical
 from services.crm.postgres_publish import PostgresPublisher
 from services.crm.postgres_publish import connect as postgres_connect
-from services.crm.publication import checksum_of
+from services.crm.publication import checksum_of, fsync_path
 from services.crm.publish import MANIFEST_NAME, SNAPSHOT_NAME, SNAPSHOT_STORAGE_VERSION, mart_checksum, sql_string
 from services.crm.spark_publish import SparkPublisher
 from services.crm.warehouse import spark_session
@@ -139,9 +139,9 @@ class DuckDBHistory:
         finally:
             connection.close()
         for staged, final in ((staged_database, self.database), (staged_parquet, self.parquet)):
-            _fsync(staged)
+            fsync_path(staged)
             os.replace(staged, final)
-        _fsync(self.publish_dir)
+        fsync_path(self.publish_dir)
 
     def histories(self) -> dict[str, list[tuple[int, str]]]:
         found: dict[str, list[tuple[int, str]]] = {}
@@ -267,11 +267,3 @@ class SparkHistory:
             return ReadersView(build_id=None, checksums={})
         aggregate = session.sql(SparkPublisher.checksum_sql(self.schema)).collect()[0]
         return ReadersView(build_id=None, checksums={"recomputed": checksum_of(*aggregate)})
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

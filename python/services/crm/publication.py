@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class PublishError(RuntimeError):
@@ -28,3 +30,12 @@ class Publication:
 def checksum_of(*parts: object) -> str:
     """A short, stable fingerprint of an engine's order-independent row aggregates."""
     return hashlib.sha256(repr(tuple(str(part) for part in parts)).encode()).hexdigest()[:16]
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder to disk: a renamed-in publication must survive a power cut whole."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

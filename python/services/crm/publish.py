@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from services.crm.duckdb_settings import duckdb_config
-from services.crm.publication import BuildLockedError, Publication, PublishError, checksum_of
+from services.crm.publication import BuildLockedError, Publication, PublishError, checksum_of, fsync_path
 from services.crm.warehouse import DuckDBWarehouse, Relations, Warehouse
 
 logger = logging.getLogger(__name__)
@@ -241,8 +241,8 @@ def _stage_version(
         }
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         for path in staging.iterdir():
-            _fsync(path)
-        _fsync(staging)
+            fsync_path(path)
+        fsync_path(staging)
         staging.rename(final)
     except (OSError, duckdb.Error) as error:
         shutil.rmtree(staging, ignore_errors=True)
@@ -301,7 +301,7 @@ def _switch(folder: Path, version: Path, names: Sequence[str]) -> None:
             staged.unlink()
         staged.symlink_to(target)
         os.replace(staged, stable)
-    _fsync(folder)
+    fsync_path(folder)
 
 
 # Files a publish folder held before versioned publishing that readers must no longer see.
@@ -329,14 +329,6 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, PermissionError):
         return f"permission denied: {error.filename}"
     return str(error)
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class DuckDBPublisher:
