@@ -55,11 +55,14 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests analyses
 
-## lock: re-resolve pyproject.toml's ranges to the newest versions and rewrite requirements/*.txt
+## lock: re-resolve pyproject.toml's ranges and rewrite requirements/*.txt (current pins kept; UPGRADE=1: newest)
 # One resolution of every extra first, so that the three sets agree on every package they share.
+# It starts from the test set's pins (uv keeps an output file's versions where they still fit),
+# so adding a dependency does not move every other one.
 lock: setup
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(UV) pip compile pyproject.toml requirements/install.in --all-extras $(LOCK_FLAGS) -o $$tmp/all.txt && \
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cp requirements/test.txt $$tmp/all.txt && \
+	$(UV) pip compile pyproject.toml requirements/install.in --all-extras $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) \
+		-o $$tmp/all.txt && \
 	$(UV) pip compile pyproject.toml requirements/install.in -c $$tmp/all.txt $(LOCK_FLAGS) -o requirements/build.txt && \
 	$(UV) pip compile pyproject.toml requirements/install.in --extra dev --extra engines --extra bench -c $$tmp/all.txt \
 		$(LOCK_FLAGS) -o requirements/test.txt && \

@@ -50,9 +50,13 @@ PREFETCH_BATCHES = 2
 
 
 class BatchReader(Protocol):
-    """What the check needs of an engine: its text type, a relation's columns, and a query's record batches."""
+    """What the check needs of an engine: its SQL, a relation's columns, and a query's record batches.
+
+    `cents_in_sql`: whether the engine turns money into integer cents (`queries.mart_select`).
+    """
 
     text_type: str
+    cents_in_sql: bool
 
     def columns(self, relation: str) -> list[str]: ...
 
@@ -77,11 +81,11 @@ def verify_batches(
         keys, fingerprints = expected_fingerprints(batch, reference)
         return batch, reference.vouched & ~rejected.contains(keys), keys, fingerprints
 
-    expected = Buckets.empty()
+    expected = Buckets()
     irregular: list[RawClient] = []
     for batch, vouched, keys, fingerprints in _mapped(vouched_rows, reader.batches(source_sql)):
         irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(~vouched)).to_pylist())
-        expected.add(keys[vouched], fingerprints[vouched])
+        expected.add(keys, fingerprints, vouched)
     irregular_ids = pa.array([clean_text(row.client_id) for row in irregular], pa.string())
     flagged = KeySet([rejected_keys, hash_text(irregular_ids)])
 
@@ -89,13 +93,13 @@ def verify_batches(
         keys, fingerprints = mart_fingerprints(batch, labels)
         return batch, flagged.contains(keys), keys, fingerprints
 
-    actual = Buckets.empty()
+    actual = Buckets()
     kept_mart: list[dict[str, object]] = []
     mart_count = 0
-    mart_sql = mart_select(relations.mart)
+    mart_sql = mart_select(relations.mart, reader.cents_in_sql)
     for batch, is_flagged, keys, fingerprints in _mapped(observed_rows, reader.batches(mart_sql)):
         kept_mart += mart_rows(batch.filter(pa.array(is_flagged)))
-        actual.add(keys[~is_flagged], fingerprints[~is_flagged])
+        actual.add(keys, fingerprints, ~is_flagged)
         mart_count += batch.num_rows
         if on_progress is not None:
             on_progress(mart_count)

@@ -22,6 +22,8 @@ class DuckDBBatchReader:
     """The arrow_check.BatchReader of one DuckDB connection."""
 
     text_type = "varchar"
+    # DuckDB hands out decimal(18, 2) as decimal128, whose buffer holds the cents.
+    cents_in_sql = False
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, batch_rows: int = BATCH_ROWS) -> None:
         self.connection = connection

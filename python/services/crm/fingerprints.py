@@ -8,7 +8,6 @@ as a hash of its exact bytes: no float anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from services.crm.kernels import NULL_HASH, add_to_buckets, decimal_cents, hash_texts
 from services.crm.vectorized_reference import (
     MONEY_COLUMNS,
     NULL_CENTS,
@@ -26,7 +26,7 @@ from services.crm.vectorized_reference import (
     ReferenceBatch,
     as_string,
     blank,
-    string_buffers,
+    text_buffers,
 )
 
 U64 = npt.NDArray[np.uint64]
@@ -37,10 +37,8 @@ Bools = npt.NDArray[np.bool_]
 # mismatching bucket holds N / 2^22 clients to recheck exactly (24 at 100M).
 BUCKET_BITS = 22
 BUCKETS = 1 << BUCKET_BITS
-# The hash of a null text; every non-null text, the empty one too, hashes from its length and bytes.
-NULL_HASH = np.uint64(0x6A09E667F3BCC908)
-TEXT_SEED = np.uint64(0xBB67AE8584CAA73B)
-WORD_BYTES = 8
+# The mart's money is decimal(18, 2) on every engine (its dbt contract).
+MONEY_SCALE = 2
 # Odd multipliers spread each column over all 64 bits before the fingerprint is mixed.
 COLUMN_WEIGHTS = (
     0x9E3779B97F4A7C15,
@@ -54,35 +52,8 @@ COLUMN_WEIGHTS = (
 
 
 def hash_text(text: pa.Array | pa.ChunkedArray) -> U64:
-    """A 64-bit hash of each text's UTF-8 bytes (NULL_HASH for null), the same on every engine and machine.
-
-    Eight bytes at a time: each step adds the next little-endian word (zero-padded at the end)
-    and mixes; work is proportional to the bytes, however long the longest text.
-    """
-    text = as_string(text)
-    offsets, data = string_buffers(text)
-    lengths = np.diff(offsets)
-    padded = np.concatenate([data, np.zeros(WORD_BYTES, np.uint8)])
-    # Every byte position seen as the start of a little-endian 64-bit word (unaligned loads).
-    words: U64 = np.ndarray(shape=(padded.size - WORD_BYTES + 1,), dtype=np.dtype("<u8"), buffer=padded, strides=(1,))
-    with np.errstate(over="ignore"):
-        seeded: U64 = lengths.astype(np.uint64) * np.uint64(COLUMN_WEIGHTS[0]) + TEXT_SEED
-        hashes = mix(seeded)
-        active = np.flatnonzero(lengths > 0)
-        position = 0
-        while active.size:
-            remaining = lengths[active] - position
-            word = words[offsets[active] + position]
-            tail = remaining < WORD_BYTES
-            if tail.any():
-                shift = (np.minimum(remaining[tail], WORD_BYTES - 1) * 8).astype(np.uint64)
-                word[tail] &= (np.uint64(1) << shift) - np.uint64(1)
-            step: U64 = hashes[active] + word * np.uint64(COLUMN_WEIGHTS[1])
-            hashes[active] = mix(step)
-            active = active[remaining > WORD_BYTES]
-            position += WORD_BYTES
-    hashes[np.asarray(pc.is_null(text).to_numpy(zero_copy_only=False), np.bool_)] = NULL_HASH
-    return hashes
+    """A 64-bit hash of each text's UTF-8 bytes (NULL_HASH for null), the same on every engine and machine."""
+    return hash_texts(*text_buffers(text))
 
 
 def name_hash(text: pa.Array | pa.ChunkedArray) -> U64:
@@ -142,19 +113,36 @@ def mart_codes(batch: pa.RecordBatch, labels: Labels) -> U64:
 
 
 def mart_cents(batch: pa.RecordBatch) -> tuple[I64, ...]:
-    return tuple(
-        np.asarray(pc.fill_null(batch.column(name), NULL_CENTS).to_numpy(zero_copy_only=False), np.int64)
-        for name in MONEY_COLUMNS
-    )
+    return tuple(cents(batch.column(name)) for name in MONEY_COLUMNS)
+
+
+def cents(money: pa.Array | pa.ChunkedArray) -> I64:
+    """Money as exact integer cents (NULL_CENTS for null): integer cents as they are, or a decimal of scale 2.
+
+    A decimal128's unscaled integer *is* the cents: read from its buffer, no arithmetic.
+    """
+    if isinstance(money, pa.ChunkedArray):
+        money = money.combine_chunks()
+    if pa.types.is_integer(money.type):
+        return np.asarray(pc.fill_null(money, NULL_CENTS).to_numpy(zero_copy_only=False), np.int64)
+    if not (pa.types.is_decimal128(money.type) and money.type.scale == MONEY_SCALE):
+        raise TypeError(f"money must be integer cents or a decimal of scale {MONEY_SCALE}, not {money.type}")
+    words = np.frombuffer(money.buffers()[1], "<i8").reshape(-1, 2)[money.offset : money.offset + len(money)]
+    present = ~np.asarray(pc.is_null(money).to_numpy(zero_copy_only=False), np.bool_)
+    amounts, fits = decimal_cents(words, present, NULL_CENTS)
+    if not fits:
+        raise ValueError("a money value does not fit 64-bit cents, which no decimal(18, 2) can hold")
+    return amounts
 
 
 def mart_rows(batch: pa.RecordBatch) -> list[dict[str, object]]:
-    """Mart rows as the scalar check reads them: money back from integer cents to exact Decimals."""
+    """Mart rows as the scalar check reads them: money as exact Decimals (from cents where the engine sent cents)."""
     rows: list[dict[str, object]] = batch.to_pylist()
+    in_cents = [name for name in MONEY_COLUMNS if pa.types.is_integer(batch.schema.field(name).type)]
     for row in rows:
-        for name in MONEY_COLUMNS:
-            cents = row[name]
-            row[name] = None if cents is None else Decimal(int(str(cents))).scaleb(-2)
+        for name in in_cents:
+            value = row[name]
+            row[name] = None if value is None else Decimal(int(str(value))).scaleb(-MONEY_SCALE)
     return rows
 
 
@@ -162,26 +150,30 @@ def bucket_of(key_hashes: U64) -> I64:
     return (key_hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)
 
 
-@dataclass
 class Buckets:
-    """Order-independent sums of fingerprints per key bucket, for one side (expected or mart)."""
+    """Order-independent sums of fingerprints per key bucket, for one side (expected or mart).
 
-    sums: U64
-    counts: I64
+    One (sum, count) pair per bucket, side by side: adding a row touches one cache line.
+    """
 
-    @classmethod
-    def empty(cls) -> Buckets:
-        return cls(np.zeros(BUCKETS, np.uint64), np.zeros(BUCKETS, np.int64))
+    def __init__(self) -> None:
+        self.table = np.zeros((BUCKETS, 2), np.uint64)
 
-    def add(self, key_hashes: U64, fingerprints: U64) -> None:
-        bucket = bucket_of(key_hashes)
-        # ufunc.at, not bincount(minlength=BUCKETS): that would allocate and add all 2^22 buckets per batch.
-        np.add.at(self.counts, bucket, 1)
-        np.add.at(self.sums, bucket, fingerprints)
+    @property
+    def sums(self) -> U64:
+        return self.table[:, 0]
+
+    @property
+    def counts(self) -> I64:
+        return self.table[:, 1].view(np.int64)
+
+    def add(self, key_hashes: U64, fingerprints: U64, selected: Bools) -> None:
+        """Add the selected rows' fingerprints to their key's bucket."""
+        add_to_buckets(self.table, key_hashes, fingerprints, selected, BUCKET_BITS)
 
     def differing(self, other: Buckets) -> npt.NDArray[np.intp]:
         """The buckets whose sums or counts disagree."""
-        return np.flatnonzero((self.sums != other.sums) | (self.counts != other.counts))
+        return np.flatnonzero((self.table != other.table).any(axis=1))
 
 
 class KeySet:

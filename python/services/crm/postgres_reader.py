@@ -31,6 +31,8 @@ class PostgresBatchReader:
     """
 
     text_type = "text"
+    # The driver hands numeric out as text: the server multiplies by 100 instead.
+    cents_in_sql = True
 
     def __init__(self, target: Mapping[str, Any]) -> None:
         # Imported late: only PostgreSQL targets need it. The driver ships no type hints.

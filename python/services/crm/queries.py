@@ -19,13 +19,18 @@ def source_select(relation: str, present: Iterable[str], text_type: str) -> str:
     return f"select {selected} from {relation}"
 
 
-def mart_select(relation: str) -> str:
-    """The key and every compared column, money as exact integer cents (decimal(18, 2) times 100 fits a bigint).
+def mart_select(relation: str, cents_in_sql: bool = True) -> str:
+    """The key and every compared column; money as exact integer cents, or as the mart's own decimal(18, 2).
 
-    Widened first: DuckDB keeps decimal(18, 2) for the product, which overflows above 10^16.
+    Cents in SQL for engines whose drivers hand decimals out as text (PostgreSQL's numeric over
+    ADBC); widened first, as DuckDB keeps decimal(18, 2) for the product, which overflows above
+    10^16. DuckDB hands out decimal128 as it stores it, whose unscaled integer is the cents
+    (`fingerprints.cents`): the widening would cost it more than the rest of the read.
     """
     selected = ", ".join(
-        f"cast(cast({column} as decimal(38, 2)) * 100 as bigint) as {column}" if column in MONEY_COLUMNS else column
+        f"cast(cast({column} as decimal(38, 2)) * 100 as bigint) as {column}"
+        if column in MONEY_COLUMNS and cents_in_sql
+        else column
         for column in ("client_id", *COMPARED_COLUMNS)
     )
     return f"select {selected} from {relation}"

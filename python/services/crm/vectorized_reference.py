@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from services.crm.client_priority import TIERS, client_tier, tier_label, tier_priority
+from services.crm.kernels import plain_amounts, plain_texts
 from services.crm.policy import Policy
 from services.crm.raw_clients import INVESTOR_TYPES, clean_text, parse_boolean_text, parse_investor_type_text
 from services.crm.verification_report import COMPARED_COLUMNS
@@ -35,11 +36,6 @@ UNKNOWN_CODE = 14  # a mart value outside the expected ones
 NULL_CODE = 15
 # Money in integer cents; null is a value no decimal(18, 2) can hold.
 NULL_CENTS = np.int64(-(2**63))
-# The amounts vouched for: [0-9]{1,16}(\.[0-9]{1,2})?, below decimal(18, 2)'s limit and exact in cents.
-PLAIN_MAX_WHOLE_DIGITS = 16
-PLAIN_MAX_DECIMALS = 2
-# Printable ASCII without the space: a plain text starts and ends with one of these.
-FIRST_VISIBLE, LAST_VISIBLE = 0x21, 0x7E
 
 MONEY_COLUMNS = ("aum", "investments", "qp_amount_tested", "qp_threshold")
 # Every other compared column but the name (hashed) is a small code; deriving them from
@@ -209,16 +205,16 @@ def string_buffers(text: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[n
     return offsets, np.frombuffer(data_buffer, np.uint8)
 
 
-def plain_text(text: pa.Array) -> Bools:
-    """Text every cleaning rule leaves as it is: not null, not empty, ASCII, a visible character at each end."""
+def text_buffers(text: pa.Array | pa.ChunkedArray) -> tuple[I64, npt.NDArray[np.uint8], Bools]:
+    """What the kernels read: a text column's offsets, its UTF-8 bytes, and which rows are not null."""
     text = as_string(text)
     offsets, data = string_buffers(text)
-    lengths = np.diff(offsets)
-    present = ~_is_null(text) & (lengths > 0)
-    first = data[np.where(present, offsets[:-1], 0)]
-    last = data[np.where(present, offsets[1:] - 1, 0)]
-    visible = (first >= FIRST_VISIBLE) & (first <= LAST_VISIBLE) & (last >= FIRST_VISIBLE) & (last <= LAST_VISIBLE)
-    return np.asarray(present & visible & _filled(pc.string_is_ascii(text)), np.bool_)
+    return offsets, data, ~_is_null(text)
+
+
+def plain_text(text: pa.Array) -> Bools:
+    """Text every cleaning rule leaves as it is: not null, not empty, ASCII, a visible character at each end."""
+    return plain_texts(*text_buffers(text))
 
 
 def blank(text: pa.Array) -> Bools:
@@ -234,24 +230,7 @@ def plain_cents(text: pa.Array) -> tuple[Bools, I64]:
     Plain is digits with an optional point and one or two decimals, at most 16 whole digits: the
     digits without the point are the amount in units of 10^-decimals, an exact int64.
     """
-    text = as_string(text)
-    digits = pc.replace_substring(text, ".", "", max_replacements=1)
-    point = np.asarray(pc.fill_null(pc.find_substring(text, "."), -1).to_numpy(zero_copy_only=False), np.int64)
-    length = np.diff(string_buffers(text)[0])
-    decimals = np.where(point < 0, 0, length - point - 1)
-    whole = np.where(point < 0, length, point)
-    plain = (
-        _filled(pc.ascii_is_decimal(digits))
-        & (whole >= 1)
-        & (whole <= PLAIN_MAX_WHOLE_DIGITS)
-        & ((point < 0) | ((decimals >= 1) & (decimals <= PLAIN_MAX_DECIMALS)))
-    )
-    units = np.zeros(len(text), np.int64)
-    # Only plain texts reach the integer parser, which would refuse anything else.
-    plain_digits = digits if plain.all() else digits.filter(pa.array(plain))
-    units[plain] = _int_column(pc.cast(plain_digits, pa.int64()))
-    scale = np.array([100, 10, 1], dtype=np.int64)[np.clip(decimals, 0, PLAIN_MAX_DECIMALS)]
-    return plain, units * scale
+    return plain_amounts(*text_buffers(text))
 
 
 def _parse_flag(raw: str) -> int:
@@ -275,14 +254,6 @@ def _dictionary(text: pa.Array) -> tuple[list[str], npt.NDArray[np.int64]]:
     values = encoded.dictionary.to_pylist()
     indices = pc.fill_null(encoded.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
     return values, indices
-
-
-def _int_column(values: pa.Array) -> I64:
-    return np.asarray(pc.fill_null(values, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _filled(mask: pa.Array) -> Bools:
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
 def _is_null(values: pa.Array) -> Bools:
