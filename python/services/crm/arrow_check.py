@@ -60,6 +60,8 @@ class BatchReader(Protocol):
 
     def columns(self, relation: str) -> list[str]: ...
 
+    def text_columns(self, relation: str) -> list[str]: ...
+
     def batches(self, sql: str) -> Iterator[pa.RecordBatch]: ...
 
 
@@ -71,7 +73,8 @@ def verify_batches(
 ) -> VerificationReport:
     """The row-by-row check of one warehouse, vectorized and streamed; the same report as ``scalar_check.compare``."""
     policy, labels = scorer.policy, Labels.for_policy(scorer.policy)
-    source_sql = source_select(relations.source, reader.columns(relations.source), reader.text_type)
+    source = relations.source
+    source_sql = source_select(source, reader.columns(source), reader.text_type, reader.text_columns(source))
     rejects = [row for batch in reader.batches(rejects_select(relations.rejects)) for row in batch.to_pylist()]
     rejected_keys = hash_text(pa.array([row["client_id"] for row in rejects], pa.string()))
     rejected = KeySet([rejected_keys])

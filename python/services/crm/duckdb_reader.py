@@ -15,7 +15,7 @@ from services.crm.warehouse import Relations
 BATCH_ROWS = 1 << 18
 # DuckDB caches scanned blocks up to its memory limit (80% of RAM by default): cap it so the
 # check's memory does not grow with the table.
-DUCKDB_MEMORY_LIMIT = "256MB"
+DUCKDB_MEMORY_LIMIT = "128MB"
 
 
 class DuckDBBatchReader:
@@ -31,6 +31,10 @@ class DuckDBBatchReader:
 
     def columns(self, relation: str) -> list[str]:
         return [str(row[0]).lower() for row in self.connection.execute(f"describe {relation}").fetchall()]
+
+    def text_columns(self, relation: str) -> list[str]:
+        described = self.connection.execute(f"describe {relation}").fetchall()
+        return [str(row[0]).lower() for row in described if str(row[1]).upper() == "VARCHAR"]
 
     def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         reader = self.connection.cursor().sql(sql).to_arrow_reader(self.batch_rows)

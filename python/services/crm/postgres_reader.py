@@ -44,14 +44,20 @@ class PostgresBatchReader:
             cursor.execute("set default_transaction_read_only = on")
 
     def columns(self, relation: str) -> list[str]:
+        return [name for name, _ in self._described(relation)]
+
+    def text_columns(self, relation: str) -> list[str]:
+        return [name for name, data_type in self._described(relation) if data_type == "text"]
+
+    def _described(self, relation: str) -> list[tuple[str, str]]:
         schema, _, table = relation.rpartition(".")
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "select column_name from information_schema.columns"
+                "select column_name, data_type from information_schema.columns"
                 " where table_schema = $1 and table_name = $2 order by ordinal_position",
                 (schema or "public", table),
             )
-            return [str(row[0]).lower() for row in cursor.fetchall()]
+            return [(str(name).lower(), str(data_type)) for name, data_type in cursor.fetchall()]
 
     def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         def read() -> Iterator[pa.RecordBatch]:
