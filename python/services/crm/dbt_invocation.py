@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,7 +58,11 @@ class DbtProject:
             full_args += ["--target-path", str(self.target_path)]
         if dbt_vars:
             full_args += ["--vars", json.dumps(dict(dbt_vars))]
-        with environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+        # dbt-spark's session method may start Spark in this process, and Spark fixes its Python
+        # workers' interpreter then: the check's mapInArrow, run later in that session, needs this
+        # one, with the project's packages (warehouse.spark_session says the same).
+        spark_python = os.environ.get("PYSPARK_PYTHON", sys.executable)
+        with environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PYSPARK_PYTHON": spark_python}):
             try:
                 result = dbtRunner().invoke(full_args)
             finally:

@@ -92,10 +92,18 @@ def expected_fingerprints(batch: pa.RecordBatch, reference: ReferenceBatch) -> t
 
 
 def mart_fingerprints(batch: pa.RecordBatch, labels: Labels) -> tuple[U64, U64]:
-    """Key hashes and fingerprints of a batch of mart rows (`queries.mart_select`: money in cents)."""
+    """Key hashes and fingerprints of a batch of mart rows.
+
+    From `queries.mart_select` (the categorical columns as text, coded here) or from
+    `queries.coded_mart_select` (coded by the engine, as `packed_codes`).
+    """
     keys = hash_text(batch.column("client_id"))
     names = hash_text(batch.column("client_name"))
-    return keys, fingerprint(keys, names, mart_codes(batch, labels), *mart_cents(batch))
+    if "packed_codes" in batch.schema.names:
+        codes = np.asarray(batch.column("packed_codes").to_numpy(zero_copy_only=False), np.int64).view(np.uint64)
+    else:
+        codes = mart_codes(batch, labels)
+    return keys, fingerprint(keys, names, codes, *mart_cents(batch))
 
 
 def mart_codes(batch: pa.RecordBatch, labels: Labels) -> U64:
@@ -146,8 +154,9 @@ def mart_rows(batch: pa.RecordBatch) -> list[dict[str, object]]:
     return rows
 
 
-def bucket_of(key_hashes: U64) -> I64:
-    return (key_hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)
+def bucket_of(key_hashes: U64, bits: int = BUCKET_BITS) -> I64:
+    """A key's bucket: the top `bits` bits of its hash."""
+    return (key_hashes >> np.uint64(64 - bits)).astype(np.int64)
 
 
 class Buckets:
@@ -156,8 +165,9 @@ class Buckets:
     One (sum, count) pair per bucket, side by side: adding a row touches one cache line.
     """
 
-    def __init__(self) -> None:
-        self.table = np.zeros((BUCKETS, 2), np.uint64)
+    def __init__(self, bits: int = BUCKET_BITS) -> None:
+        self.bits = bits
+        self.table = np.zeros((1 << bits, 2), np.uint64)
 
     @property
     def sums(self) -> U64:
@@ -169,7 +179,7 @@ class Buckets:
 
     def add(self, key_hashes: U64, fingerprints: U64, selected: Bools) -> None:
         """Add the selected rows' fingerprints to their key's bucket."""
-        add_to_buckets(self.table, key_hashes, fingerprints, selected, BUCKET_BITS)
+        add_to_buckets(self.table, key_hashes, fingerprints, selected, self.bits)
 
     def differing(self, other: Buckets) -> npt.NDArray[np.intp]:
         """The buckets whose sums or counts disagree."""

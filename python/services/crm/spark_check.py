@@ -1,12 +1,13 @@
 """Spark's side of the batch check: the vectorized reference and the fingerprints run in the executors.
 
-The source and the mart are each read once, by ``mapInArrow`` (the same NumPy and compiled code as
-on the other engines), into a persisted frame of each row's bucket and fingerprint, carrying the
-row itself only where the scalar check must see it: source rows the vectorized reference does
-not vouch for, and mart rows of clients flagged by those or by a reject. The bucket sums are
-aggregated and compared in Spark, and the driver receives only the flagged rows and the ids of
-buckets that differ. No table is collected whole, so the same code checks a table no single
-machine could hold; a differing bucket (a failing check) costs one more read of each side.
+Each side is read once by ``mapInArrow`` (the same NumPy and compiled code as on the other
+engines). A Python worker adds each row's fingerprint into 2^16 key buckets and hands back, per
+partition, one row per bucket it touched: Spark then moves bucket sums, not rows. The source's
+worker also hands back the raw rows the vectorized reference does not vouch for (and rows of
+clients with a reject); the mart's flagged clients (those, by their exact id) are left out of
+its fingerprints by a join in Spark and read whole. The driver receives the bucket sums of each
+side (at most 2^16 rows each), the flagged rows, and, only when a bucket differs, that bucket's
+rows. No table is collected whole, so the same code checks a table no single machine could hold.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from services.crm.arrow_check import account_vouched
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import (
-    BUCKETS,
+    Buckets,
     KeySet,
     bucket_of,
     expected_fingerprints,
@@ -32,20 +32,24 @@ from services.crm.fingerprints import (
     mart_rows,
 )
 from services.crm.policy import Policy
-from services.crm.queries import mart_select, rejects_select, source_select
+from services.crm.queries import coded_mart_select, mart_select, rejects_select, source_select
 from services.crm.raw_clients import RAW_COLUMNS, RawClient, clean_text
 from services.crm.scalar_check import compare
-from services.crm.vectorized_reference import U64, Labels, reference_batch
+from services.crm.vectorized_reference import U64, Labels, as_string, reference_batch
 from services.crm.verification_report import VerificationReport
 from services.crm.warehouse import Relations
 
 # Rows per Arrow batch handed to the Python workers: Spark's default (10,000) makes NumPy's
 # per-call overhead dominate.
 ARROW_BATCH_ROWS = 1 << 17
-# A 64-bit fingerprint is summed as two 32-bit halves in Spark longs: exact, no wrap-around,
-# below 2^31 rows per bucket.
+# 2^16 buckets: a partition hands back at most 65,536 sums whatever its size, and a differing
+# bucket holds N / 2^16 clients to recheck (about 150 at 10M).
+SPARK_BUCKET_BITS = 16
+# A bucket's 64-bit sum travels as two 32-bit halves in Spark longs: Spark adds the partitions'
+# halves exactly (no wrap-around below 2^31 partitions) and the driver joins them modulo 2^64.
 HALF = np.uint64(0xFFFFFFFF)
-FINGERPRINT_FIELDS = "key_hash long, bucket int, low long, high long, regular boolean"
+SUM_FIELDS = "bucket int, low long, high long, rows long"
+SUM_SCHEMA = pa.schema({"bucket": pa.int32(), "low": pa.int64(), "high": pa.int64(), "rows": pa.int64()})
 _views = itertools.count()
 
 
@@ -78,134 +82,121 @@ def _verify(
     run = next(_views)
     source_columns = [name.lower() for name in session.table(relations.source).columns]
     source = session.sql(source_select(relations.source, source_columns, "string"))
-    mart = session.sql(mart_select(relations.mart))
     # The rejects come to the driver whole: the scalar check compares every one, and the build
     # fails when they exceed max_reject_share of the source.
     rejects = [row.asDict() for row in session.sql(rejects_select(relations.rejects)).collect()]
     rejected_keys = hash_text(pa.array([row["client_id"] for row in rejects], pa.string()))
 
-    # Each side is read once; what the driver and the bucket comparison need is kept by Spark
-    # (in memory, spilling to disk) for the few queries that follow.
-    expected_schema = f"{FINGERPRINT_FIELDS}, {', '.join(f'{name} string' for name in RAW_COLUMNS)}"
-    expected = source.mapInArrow(partial(_source_fingerprints, policy, rejected_keys), expected_schema)
+    # The source's sums and irregular rows come out of one read, kept by Spark (it is small) for
+    # the two queries that take them apart.
+    source_schema = f"{SUM_FIELDS}, {', '.join(f'{name} string' for name in RAW_COLUMNS)}"
+    expected = source.mapInArrow(partial(_source_sums, policy, rejected_keys), source_schema)
     expected = expected.persist(StorageLevel.MEMORY_AND_DISK)
-    frames = [expected]
+    flagged_view = f"crm_verify_flagged_{run}"
     try:
-        irregular = [RawClient.from_mapping(row.asDict()) for row in expected.where("not regular").collect()]
-        flagged = np.concatenate([rejected_keys, _clean_key_hashes(irregular)])
-        observed_schema = f"{FINGERPRINT_FIELDS}, {', '.join(_ddl(field) for field in mart.schema.fields)}"
-        observed = mart.mapInArrow(partial(_mart_fingerprints, labels, flagged), observed_schema)
-        observed = observed.persist(StorageLevel.MEMORY_AND_DISK)
-        frames.append(observed)
-        expected.createOrReplaceTempView(f"crm_verify_expected_{run}")
-        observed.createOrReplaceTempView(f"crm_verify_observed_{run}")
-        summary = session.sql(_bucket_comparison(run)).collect()
-        totals = next(row for row in summary if row["bucket"] == -1)
-        differing = np.array([row["bucket"] for row in summary if row["bucket"] >= 0], np.int64)
-        if on_progress is not None:
-            on_progress(int(totals["mart_rows"] or 0))
-        kept = observed.where("not regular").select(*mart.columns)
+        irregular_rows = expected.where("bucket is null").select(*RAW_COLUMNS).collect()
+        irregular = [RawClient.from_mapping(row.asDict()) for row in irregular_rows]
+        expected_sums = _collected_sums(expected.where("bucket is not null"))
+    finally:
+        expected.unpersist()
+    try:
+        # The clients the scalar check compares, by their exact id: Spark leaves them out of the
+        # mart's fingerprints (coded by Spark: no text crosses to Python) and sends their rows whole.
+        flagged_ids = {str(row["client_id"]) for row in rejects if row["client_id"] is not None}
+        flagged_ids |= {text for row in irregular if (text := clean_text(row.client_id)) is not None}
+        flagged = session.createDataFrame(pa.table({"client_id": pa.array(sorted(flagged_ids), pa.string())}))
+        flagged.createOrReplaceTempView(flagged_view)
+        regular_mart = _joined(relations.mart, flagged_view, "left anti")
+        coded = session.sql(coded_mart_select(regular_mart, labels, _spark_string))
+        observed_sums = _collected_sums(coded.mapInArrow(partial(_mart_sums, labels), SUM_FIELDS))
+        kept = session.sql(mart_select(_joined(relations.mart, flagged_view, "left semi")))
         kept_mart = [row for batch in kept.toArrow().to_batches() for row in mart_rows(batch)]
-        expected_in_differing = 0
+        if on_progress is not None:
+            on_progress(int(observed_sums.counts.sum()) + len(kept_mart))
+        differing = expected_sums.differing(observed_sums)
         if differing.size:
             # Some regular client disagrees: read the rows of its bucket again, from both sides.
-            expected_in_differing = int(expected.where(f"regular and bucket in ({_listed(differing)})").count())
-            recheck = np.zeros(BUCKETS, np.bool_)
+            recheck = np.zeros(1 << SPARK_BUCKET_BITS, np.bool_)
             recheck[differing] = True
             picked_source = source.mapInArrow(partial(_picked_source, policy, rejected_keys, recheck), source.schema)
             irregular += [RawClient.from_mapping(row.asDict()) for row in picked_source.collect()]
-            picked_mart = mart.mapInArrow(partial(_picked_mart, flagged, recheck), mart.schema)
+            regular_rows = session.sql(mart_select(regular_mart))
+            picked_mart = regular_rows.mapInArrow(partial(_picked_mart, recheck), regular_rows.schema)
             kept_mart += [row for batch in picked_mart.toArrow().to_batches() for row in mart_rows(batch)]
     finally:
-        for view in ("expected", "observed"):
-            session.catalog.dropTempView(f"crm_verify_{view}_{run}")
-        for frame in frames:
-            frame.unpersist()
+        session.catalog.dropTempView(flagged_view)
     report = compare(irregular, kept_mart, rejects, scorer)
-    return account_vouched(report, int(totals["rows"] or 0) - expected_in_differing, int(differing.size))
+    vouched = int(expected_sums.counts.sum() - expected_sums.counts[differing].sum())
+    return account_vouched(report, vouched, int(differing.size))
 
 
-def _bucket_comparison(run: int) -> str:
-    """SQL: the buckets whose sums or counts differ, and one summary row (bucket -1) with the totals."""
-    return f"""
-        with expected as (
-            select bucket, sum(low) as low, sum(high) as high, count(*) as rows
-            from crm_verify_expected_{run} where regular group by bucket
-        ),
-        observed as (
-            select bucket, sum(low) as low, sum(high) as high, count(*) as rows
-            from crm_verify_observed_{run} where regular group by bucket
-        )
-        select coalesce(e.bucket, o.bucket) as bucket, e.rows as rows, cast(null as bigint) as mart_rows
-        from expected as e full outer join observed as o on e.bucket = o.bucket
-        where not (e.low <=> o.low and e.high <=> o.high and e.rows <=> o.rows)
-        union all
-        select -1, (select sum(rows) from expected), (select count(*) from crm_verify_observed_{run})
-    """
+def _collected_sums(sums: Any) -> Buckets:
+    """A frame of per-partition bucket sums (SUM_FIELDS), added up by Spark and brought to the driver."""
+    totals = sums.groupBy("bucket").agg({"low": "sum", "high": "sum", "rows": "sum"}).toArrow()
+    buckets = Buckets(SPARK_BUCKET_BITS)
+    index = totals.column("bucket").to_numpy().astype(np.int64)
+    low = totals.column("sum(low)").to_numpy().astype(np.uint64)
+    high = totals.column("sum(high)").to_numpy().astype(np.uint64)
+    with np.errstate(over="ignore"):
+        buckets.table[index, 0] = low + (high << np.uint64(32))
+    buckets.table[index, 1] = totals.column("sum(rows)").to_numpy().astype(np.uint64)
+    return buckets
 
 
-def _listed(buckets: np.ndarray) -> str:
-    return ", ".join(str(int(bucket)) for bucket in buckets)
+def _joined(mart: str, flagged_view: str, join: str) -> str:
+    """The mart's rows whose client_id is (semi) or is not (anti) among the flagged ids, as a subquery."""
+    return f"(select m.* from {mart} as m {join} join {flagged_view} as f on m.client_id = f.client_id) as mart"
 
 
-def _ddl(field: Any) -> str:
-    return f"`{field.name}` {field.dataType.simpleString()}"
-
-
-def _clean_key_hashes(rows: list[RawClient]) -> U64:
-    return hash_text(pa.array([clean_text(row.client_id) for row in rows], pa.string()))
+def _spark_string(text: str) -> str:
+    """A Spark SQL string literal: Spark reads backslash escapes inside quotes."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 # ---------- run in the executors (module-level, so Spark pickles them by reference)
 
 
-def _source_fingerprints(
-    policy: Policy, rejected_keys: U64, batches: Iterator[pa.RecordBatch]
-) -> Iterator[pa.RecordBatch]:
-    """Each source row's clean key's hash, bucket and fingerprint halves, whether it is regular (vouched
-    for, no reject), and the raw row where it is not."""
+def _source_sums(policy: Policy, rejected_keys: U64, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The partition's regular rows as bucket sums, then (bucket null) the raw rows the scalar check must see.
+
+    Regular: vouched for by the vectorized reference, and no reject for its key.
+    """
     rejected = KeySet([rejected_keys])
+    buckets = Buckets(SPARK_BUCKET_BITS)
     for batch in batches:
         reference = reference_batch(batch, policy)
         keys, fingerprints = expected_fingerprints(batch, reference)
         regular = reference.vouched & ~rejected.contains(keys)
+        buckets.add(keys, fingerprints, regular)
         if not regular.all():
-            ids = batch.column("client_id").filter(pa.array(~regular)).to_pylist()
-            keys[~regular] = hash_text(pa.array([clean_text(value) for value in ids], pa.string()))
-        yield _with_irregular_rows(_fingerprint_batch(keys, fingerprints, regular), batch.select(list(RAW_COLUMNS)))
-
-
-def _mart_fingerprints(
-    labels: Labels, flagged_keys: U64, batches: Iterator[pa.RecordBatch]
-) -> Iterator[pa.RecordBatch]:
-    """Each mart row's key hash, bucket and fingerprint halves, and the row itself where its client is flagged."""
-    flagged = KeySet([flagged_keys])
-    for batch in batches:
-        keys, fingerprints = mart_fingerprints(batch, labels)
-        yield _with_irregular_rows(_fingerprint_batch(keys, fingerprints, ~flagged.contains(keys)), batch)
-
-
-def _fingerprint_batch(keys: U64, fingerprints: U64, regular: np.ndarray) -> pa.RecordBatch:
-    return pa.record_batch(
+            rows = batch.filter(pa.array(~regular)).select(list(RAW_COLUMNS))
+            nulls = {field.name: pa.nulls(rows.num_rows, field.type) for field in SUM_SCHEMA}
+            # Plain utf8 whatever Spark sent (large or view strings): every batch must match the schema.
+            yield pa.record_batch({**nulls, **{name: as_string(rows.column(name)) for name in RAW_COLUMNS}})
+    sums = _sums_batch(buckets)
+    yield pa.record_batch(
         {
-            "key_hash": pa.array(keys.view(np.int64)),
-            "bucket": pa.array(bucket_of(keys).astype(np.int32)),
-            "low": pa.array((fingerprints & HALF).astype(np.int64)),
-            "high": pa.array((fingerprints >> np.uint64(32)).astype(np.int64)),
-            "regular": pa.array(regular),
+            **dict(zip(sums.schema.names, sums.columns, strict=True)),
+            **{name: pa.nulls(sums.num_rows, pa.string()) for name in RAW_COLUMNS},
         }
     )
 
 
-def _with_irregular_rows(fingerprints: pa.RecordBatch, rows: pa.RecordBatch) -> pa.RecordBatch:
-    """The fingerprints, then the rows' columns: null on regular rows, whose values the fingerprint holds."""
-    regular = fingerprints.column("regular")
-    columns = dict(zip(fingerprints.schema.names, fingerprints.columns, strict=True))
-    for name, column in zip(rows.schema.names, rows.columns, strict=True):
-        columns[name] = (
-            column if not pc.any(regular).as_py() else pc.if_else(regular, pa.nulls(len(column), column.type), column)
-        )
-    return pa.record_batch(columns)
+def _mart_sums(labels: Labels, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The partition's mart rows (`queries.coded_mart_select`) as bucket sums."""
+    buckets = Buckets(SPARK_BUCKET_BITS)
+    for batch in batches:
+        keys, fingerprints = mart_fingerprints(batch, labels)
+        buckets.add(keys, fingerprints, np.ones(batch.num_rows, np.bool_))
+    yield _sums_batch(buckets)
+
+
+def _sums_batch(buckets: Buckets) -> pa.RecordBatch:
+    """One row per touched bucket: its index, its sum's 32-bit halves, its row count."""
+    touched = np.flatnonzero(buckets.counts)
+    sums = buckets.sums[touched]
+    columns = (touched.astype(np.int32), (sums & HALF).astype(np.int64), (sums >> np.uint64(32)).astype(np.int64))
+    return pa.record_batch([*map(pa.array, columns), pa.array(buckets.counts[touched])], schema=SUM_SCHEMA)
 
 
 def _picked_source(
@@ -217,12 +208,11 @@ def _picked_source(
         reference = reference_batch(batch, policy)
         keys, _ = expected_fingerprints(batch, reference)
         regular = reference.vouched & ~rejected.contains(keys)
-        yield batch.filter(pa.array(regular & recheck[bucket_of(keys)])).select(list(RAW_COLUMNS))
+        yield batch.filter(pa.array(regular & recheck[bucket_of(keys, SPARK_BUCKET_BITS)])).select(list(RAW_COLUMNS))
 
 
-def _picked_mart(flagged_keys: U64, recheck: np.ndarray, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The mart rows of unflagged clients in a bucket to recheck."""
-    flagged = KeySet([flagged_keys])
+def _picked_mart(recheck: np.ndarray, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The regular mart rows in a bucket to recheck."""
     for batch in batches:
         keys = hash_text(batch.column("client_id"))
-        yield batch.filter(pa.array(~flagged.contains(keys) & recheck[bucket_of(keys)]))
+        yield batch.filter(pa.array(recheck[bucket_of(keys, SPARK_BUCKET_BITS)]))
