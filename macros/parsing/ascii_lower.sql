@@ -6,5 +6,21 @@
     DuckDB, PostgreSQL and Spark. Python twin: raw_clients.ascii_lower.
 -#}
 {% macro ascii_lower(text_expr) %}
-    {{- return("translate(" ~ text_expr ~ ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')") -}}
+    {{- return(adapter.dispatch('ascii_lower', 'crm_priority')(text_expr)) -}}
 {% endmacro %}
+
+{% macro default__ascii_lower(text_expr) -%}
+    translate({{ text_expr }}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+{%- endmacro %}
+
+{#-
+    DuckDB's translate() takes about 0.5 µs a value (4.8 s per 10M, several calls a row: most of
+    the scoring build at 10M clients). On ASCII text (as many bytes as characters) lower() is
+    exactly the ASCII rule, at a fiftieth of the cost; other text keeps translate().
+-#}
+{% macro duckdb__ascii_lower(text_expr) -%}
+    case
+        when strlen({{ text_expr }}) = length({{ text_expr }}) then lower({{ text_expr }})
+        else {{ crm_priority.default__ascii_lower(text_expr) }}
+    end
+{%- endmacro %}
