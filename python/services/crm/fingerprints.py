@@ -33,9 +33,9 @@ U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
-# 2^22 buckets: 16 bytes each per side (sum, count) is ~64 MB whatever N is, and a
-# mismatching bucket holds N / 2^22 clients to recheck exactly (24 at 100M).
-BUCKET_BITS = 22
+# 2^20 buckets: 16 bytes each per side (sum, count) is 16 MB whatever N is, and a
+# mismatching bucket holds N / 2^20 clients to recheck exactly (about 95 at 100M).
+BUCKET_BITS = 20
 BUCKETS = 1 << BUCKET_BITS
 # The mart's money is decimal(18, 2) on every engine (its dbt contract).
 MONEY_SCALE = 2
