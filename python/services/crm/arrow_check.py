@@ -50,9 +50,11 @@ PREFETCH_BATCHES = 2
 
 
 class BatchReader(Protocol):
-    """What the check needs of an engine: its SQL, a relation's columns, and a query's record batches.
+    """What the check needs of an engine: how its SQL spells text, a relation's columns (and which
+    are text already), and a query's record batches.
 
-    `cents_in_sql`: whether the engine turns money into integer cents (`queries.mart_select`).
+    `cents_in_sql`: whether the engine turns money into integer cents (`queries.mart_select`) or
+    hands out its decimal128.
     """
 
     text_type: str

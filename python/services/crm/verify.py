@@ -1,10 +1,11 @@
 """The row-by-row check of a built mart against the Python reference: picks the path for each engine.
 
 Read top-down, nothing here is imported back: the report types (``verification_report``), the
-scalar reference check (``scalar_check``, the canonical one), the vectorized reference
-(``vectorized_reference``), fingerprints (``fingerprints``), the streamed check over Arrow
-batches (``arrow_check``) with one reader per engine (``duckdb_reader``, ``postgres_reader``),
-and Spark's check inside the executors (``spark_check``).
+scalar reference check (``scalar_check``, the canonical one), the compiled loops (``kernels``),
+the vectorized reference (``vectorized_reference``), fingerprints (``fingerprints``), the SQL
+(``queries``), the streamed check over Arrow batches (``arrow_check``) with one reader per
+engine (``duckdb_reader``, ``postgres_reader``), and Spark's check inside the executors
+(``spark_check``).
 """
 
 from __future__ import annotations
