@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from services.crm.client_priority import PriorityScorer
+from services.crm.queries import coded_mart_select
 from services.crm.raw_clients import RAW_COLUMNS, RawClient, validate_clients
 from services.crm.scalar_check import expected_reject_key, verify_row_by_row
-from services.crm.vectorized_reference import plain_text
+from services.crm.spark_check import spark_string
+from services.crm.vectorized_reference import NULL_CODE, PACKED_COLUMNS, UNKNOWN_CODE, Labels, plain_text
 from services.crm.verification_report import COMPARED_COLUMNS, REJECT_KEY_COLUMNS, VerificationReport
 from services.crm.verify import verify_warehouse
 from services.crm.warehouse import (
@@ -28,6 +31,7 @@ from services.crm.warehouse import (
     Relations,
     SparkWarehouse,
     resolve_target,
+    spark_session,
 )
 
 from .conftest import examples
@@ -370,3 +374,20 @@ def test_money_is_compared_to_the_cent(engine: str, loader: Loader) -> None:
     assert (mismatch.client_id, mismatch.column) == ("C11", "aum")
     assert isinstance(mismatch.mart_value, Decimal)
     assert mismatch.mart_value - mismatch.reference_value == Decimal("0.01")  # type: ignore[operator]
+
+
+@pytest.mark.spark
+def test_spark_codes_labels_with_quotes_and_backslashes_exactly(spark_warehouse: Path) -> None:
+    # Spark reads backslash escapes inside string literals: a label must reach it byte for byte.
+    tricky = ("it's", "back\\slash", "\\'both", "Tier 1 — Single Family Office / $50M+", "")
+    labels = dataclasses.replace(Labels.for_policy(SCORER.policy), tier_labels=tricky)
+    values = [*tricky, "it''s", "back\\\\slash", "its", None]
+    session = spark_session(resolve_target(PROFILES_DIR, "spark"))
+    names = ("client_id", *COMPARED_COLUMNS)
+    columns = ", ".join(f"{name} {MART_TYPES['spark'][mart_column_kind(name)]}" for name in names)
+    rows = [tuple(value if name == "tier_label" else None for name in names) for value in values]
+    session.createDataFrame(rows, columns).createOrReplaceTempView("tricky_labels")
+    coded = session.sql(coded_mart_select("tricky_labels", labels, spark_string)).collect()
+    shift = 4 * PACKED_COLUMNS.index("tier_label")
+    codes = [(int(row["packed_codes"]) >> shift) & 15 for row in coded]
+    assert codes == [0, 1, 2, 3, 4, UNKNOWN_CODE, UNKNOWN_CODE, UNKNOWN_CODE, NULL_CODE]

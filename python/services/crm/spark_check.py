@@ -107,7 +107,7 @@ def _verify(
         flagged = session.createDataFrame(pa.table({"client_id": pa.array(sorted(flagged_ids), pa.string())}))
         flagged.createOrReplaceTempView(flagged_view)
         regular_mart = _joined(relations.mart, flagged_view, "left anti")
-        coded = session.sql(coded_mart_select(regular_mart, labels, _spark_string))
+        coded = session.sql(coded_mart_select(regular_mart, labels, spark_string))
         observed_sums = _collected_sums(coded.mapInArrow(partial(_mart_sums, labels), SUM_FIELDS))
         kept = session.sql(mart_select(_joined(relations.mart, flagged_view, "left semi")))
         kept_mart = [row for batch in kept.toArrow().to_batches() for row in mart_rows(batch)]
@@ -148,7 +148,7 @@ def _joined(mart: str, flagged_view: str, join: str) -> str:
     return f"(select m.* from {mart} as m {join} join {flagged_view} as f on m.client_id = f.client_id) as mart"
 
 
-def _spark_string(text: str) -> str:
+def spark_string(text: str) -> str:
     """A Spark SQL string literal: Spark reads backslash escapes inside quotes."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
