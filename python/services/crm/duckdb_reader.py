@@ -30,11 +30,14 @@ class DuckDBBatchReader:
         self.batch_rows = batch_rows
 
     def columns(self, relation: str) -> list[str]:
-        return [str(row[0]).lower() for row in self.connection.execute(f"describe {relation}").fetchall()]
+        return [name for name, _ in self._described(relation)]
 
     def text_columns(self, relation: str) -> list[str]:
+        return [name for name, data_type in self._described(relation) if data_type == "VARCHAR"]
+
+    def _described(self, relation: str) -> list[tuple[str, str]]:
         described = self.connection.execute(f"describe {relation}").fetchall()
-        return [str(row[0]).lower() for row in described if str(row[1]).upper() == "VARCHAR"]
+        return [(str(row[0]).lower(), str(row[1]).upper()) for row in described]
 
     def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         reader = self.connection.cursor().sql(sql).to_arrow_reader(self.batch_rows)

@@ -36,12 +36,15 @@ def mart_select(relation: str, cents_in_sql: bool = True) -> str:
     (`fingerprints.cents`): the widening would cost it more than the rest of the read.
     """
     selected = ", ".join(
-        f"cast(cast({column} as decimal(38, 2)) * 100 as bigint) as {column}"
-        if column in MONEY_COLUMNS and cents_in_sql
-        else column
+        cents_sql(column) if column in MONEY_COLUMNS and cents_in_sql else column
         for column in ("client_id", *COMPARED_COLUMNS)
     )
     return f"select {selected} from {relation}"
+
+
+def cents_sql(column: str) -> str:
+    """A decimal(18, 2) column as exact integer cents, named as the column (times 100 fits a bigint)."""
+    return f"cast(cast({column} as decimal(38, 2)) * 100 as bigint) as {column}"
 
 
 def rejects_select(relation: str) -> str:
@@ -52,8 +55,8 @@ def rejects_select(relation: str) -> str:
 def coded_mart_select(relation: str, labels: Labels, text_literal: Callable[[str], str]) -> str:
     """The key, the name and money in cents, and every other compared column as one `packed_codes` bigint.
 
-    The engine maps each categorical value to its index in `labels` by exact equality (14 for
-    any other value, 15 for null), packed four bits a column as ``vectorized_reference.pack_codes``
+    The engine maps each categorical value to its index in `labels` by exact equality (UNKNOWN_CODE for
+    any other value, NULL_CODE for null), packed four bits a column as ``vectorized_reference.pack_codes``
     does: on Spark this spares moving seven text columns from the JVM to the Python workers.
     `text_literal` spells a text as the engine's string literal.
     """
@@ -72,5 +75,5 @@ def coded_mart_select(relation: str, labels: Labels, text_literal: Callable[[str
     packed = " + ".join(
         f"cast({code(column)} as bigint) * {16**position}" for position, column in enumerate(PACKED_COLUMNS)
     )
-    cents = ", ".join(f"cast(cast({column} as decimal(38, 2)) * 100 as bigint) as {column}" for column in MONEY_COLUMNS)
-    return f"select client_id, client_name, {cents}, {packed} as packed_codes from {relation}"
+    money = ", ".join(cents_sql(column) for column in MONEY_COLUMNS)
+    return f"select client_id, client_name, {money}, {packed} as packed_codes from {relation}"
