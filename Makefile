@@ -24,10 +24,13 @@ $(BIN)/python:
 # Exactly what the lock names, hashes checked, nothing resolved: the lock is already the whole
 # resolution (--no-deps also keeps pip from asking for a pin of each `pkg[extra]` a package
 # requires); pip check then proves it complete. Then the project itself, from the same lock.
+# Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on our machines) pip skips
+# it, and every command would compile numba's and dbt's sources again (0.6 s a `verify`).
 $(VENV)/.installed-%: requirements/%.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r $<
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib python > /dev/null
 	touch $@
 
 ## setup: create .venv and install the project with its engine adapters and test tools

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.crm.fingerprints import BUCKET_BITS, Buckets, bucket_of, cents, hash_text, mart_rows
-from services.crm.kernels import LENGTH_WEIGHT, NULL_HASH, TEXT_SEED, WORD_BYTES, WORD_WEIGHT
-from services.crm.vectorized_reference import plain_cents, plain_text
+from services.crm.client_priority import PriorityScorer
+from services.crm.duckdb_reader import hashes_agree
+from services.crm.fingerprints import BUCKET_BITS, Buckets, bucket_of, cents, hash_text, mart_fingerprints, mart_rows
+from services.crm.kernels import NULL_CENTS, plain_source_rows, spelling_codes
+from services.crm.queries import fingerprint_select
+from services.crm.vectorized_reference import MONEY_COLUMNS, Labels, blank, plain_cents, plain_text, text_buffers
+from services.crm.verification_report import COMPARED_COLUMNS
 
 from .conftest import examples
 
@@ -28,32 +34,27 @@ texts = st.one_of(
 )
 
 
-def spec_mix(value: int) -> int:
-    value ^= value >> 30
-    value = (value * 0xBF58476D1CE4E5B9) & MASK
-    value ^= value >> 27
-    value = (value * 0x94D049BB133111EB) & MASK
-    return value ^ (value >> 31)
-
-
-def spec_hash(text: str | None) -> int:
-    """kernels.hash_texts, one text at a time with Python integers."""
-    if text is None:
-        return int(NULL_HASH)
-    data = text.encode()
-    value = spec_mix((len(data) * int(LENGTH_WEIGHT) + int(TEXT_SEED)) & MASK)
-    for start in range(0, len(data), WORD_BYTES):
-        word = int.from_bytes(data[start : start + WORD_BYTES], "little")
-        value = spec_mix((value + word * int(WORD_WEIGHT)) & MASK)
-    return value
+def duckdb_hashes(values: Sequence[str | None]) -> list[int]:
+    """DuckDB's own hash() of each text: the spec the compiled hash follows."""
+    connection = duckdb.connect()
+    connection.register("probe", pa.table({"text": pa.array(values, pa.string())}))
+    return [row[0] for row in connection.sql("select hash(text) from probe").fetchall()]
 
 
 @settings(max_examples=examples(300), deadline=None)
 @given(st.lists(texts, max_size=30), st.integers(min_value=0, max_value=5))
-def test_text_hashes_are_the_spec_on_any_text_and_any_slice(values: list[str | None], skip: int) -> None:
+def test_text_hashes_are_duckdbs_on_any_text_and_any_slice(values: list[str | None], skip: int) -> None:
     # A slice's buffers start mid-array: the hash must read its own offsets, not the parent's.
     array = pa.array(["padding"] * skip + values, pa.string()).slice(skip)
-    assert hash_text(array).tolist() == [spec_hash(value) for value in values]
+    assert hash_text(array).tolist() == duckdb_hashes(values)
+
+
+def test_texts_hash_as_duckdb_at_every_length_around_its_words_and_at_a_buffers_end() -> None:
+    # The last word of a buffer is read byte by byte, every other word in one load.
+    values = ["ab\u00e9" * length for length in range(12)] + ["x" * length for length in range(30)]
+    assert hash_text(pa.array(values, pa.string())).tolist() == duckdb_hashes(values)
+    for value in values:
+        assert hash_text(pa.array([value], pa.string())).tolist() == duckdb_hashes([value])
 
 
 def test_null_empty_and_zero_padded_texts_hash_apart() -> None:
@@ -122,3 +123,94 @@ def test_money_that_no_decimal_18_2_holds_is_refused_not_wrapped() -> None:
         cents(pa.array([Decimal("100000000000000000000.00")], pa.decimal128(38, 2)))
     with pytest.raises(TypeError, match="scale 2"):
         cents(pa.array([Decimal("1.005")], pa.decimal128(18, 3)))
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.lists(st.tuples(texts, texts, texts, texts, texts), max_size=30))
+def test_the_source_rows_pass_is_each_columns_rule_and_hash(rows: list[tuple[str | None, ...]]) -> None:
+    columns = [pa.array(list(column), pa.string()) for column in zip(*rows, strict=True)] or [
+        pa.array([], pa.string())
+    ] * 5
+    client_id, client_name, aum, investments, updated_at = columns
+    plain, key_hashes, name_hashes, aum_cents, investments_cents = plain_source_rows(
+        *(text_buffers(column) for column in columns)
+    )
+    aum_plain, aum_amounts = plain_cents(aum)
+    investments_plain, investments_amounts = plain_cents(investments)
+    investments_blank = blank(investments)
+    expected = (
+        plain_text(client_id)
+        & (blank(client_name) | plain_text(client_name))
+        & blank(updated_at)
+        & aum_plain
+        & (investments_blank | investments_plain)
+    )
+    assert plain.tolist() == expected.tolist()
+    assert key_hashes.tolist() == duckdb_hashes(client_id.to_pylist())
+    names = [None if value == "" else value for value in client_name.to_pylist()]
+    assert name_hashes.tolist() == duckdb_hashes(names)
+    assert aum_cents.tolist() == aum_amounts.tolist()
+    assert investments_cents.tolist() == np.where(investments_blank, NULL_CENTS, investments_amounts).tolist()
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.lists(st.sampled_from([None, "", "true", "True", " yes", "false", "fals", "falsee", "ü", "1"]), max_size=60))
+def test_spellings_are_coded_by_first_appearance_byte_for_byte(values: list[str | None]) -> None:
+    array = pa.array(values, pa.string())
+    codes, firsts, coded = spelling_codes(*text_buffers(array), 64)
+    distinct = list(dict.fromkeys(value for value in values if value is not None))
+    assert coded
+    assert [values[first] for first in firsts.tolist()] == distinct
+    assert codes.tolist() == [len(distinct) if value is None else distinct.index(value) for value in values]
+    if len(distinct) > 1:
+        assert not spelling_codes(*text_buffers(array), len(distinct) - 1)[2]
+
+
+LABELS = Labels.for_policy(PriorityScorer().policy)
+money = st.one_of(
+    st.none(),
+    st.decimals(min_value=Decimal("-9999999999999999.99"), max_value=Decimal("9999999999999999.99"), places=2),
+)
+
+
+@st.composite
+def mart_batches(draw: st.DrawFn) -> pa.RecordBatch:
+    """Mart rows as DuckDB hands them out: any text, any money, each categorical column a label, any text or null."""
+    rows = draw(st.integers(min_value=0, max_value=20))
+    columns: dict[str, pa.Array] = {
+        "client_id": pa.array(draw(st.lists(st.text(max_size=20), min_size=rows, max_size=rows)), pa.string()),
+        "client_name": pa.array(draw(st.lists(texts, min_size=rows, max_size=rows)), pa.string()),
+    }
+    for name in MONEY_COLUMNS:
+        columns[name] = pa.array(draw(st.lists(money, min_size=rows, max_size=rows)), pa.decimal128(18, 2))
+    for name, labels in LABELS.values().items():
+        if isinstance(labels[0], bool):
+            values, data_type = st.one_of(st.none(), st.booleans()), pa.bool_()
+        elif isinstance(labels[0], int):
+            values, data_type = st.one_of(st.none(), st.integers(-5, 20)), pa.int32()
+        else:
+            values, data_type = st.one_of(st.none(), st.sampled_from(labels), st.text(max_size=12)), pa.string()
+        columns[name] = pa.array(draw(st.lists(values, min_size=rows, max_size=rows)), data_type)
+    return pa.record_batch(
+        [columns[name] for name in ("client_id", *COMPARED_COLUMNS)], names=["client_id", *COMPARED_COLUMNS]
+    )
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(mart_batches())
+def test_mart_fingerprints_are_duckdbs_hash_of_the_row(batch: pa.RecordBatch) -> None:
+    """What lets DuckDB fingerprint its mart in SQL: the key hashes, and the fingerprints of rows whose
+    categorical values are labels or null, are DuckDB's hash() (other values the Python side codes as
+    unknown: never an expected value)."""
+    connection = duckdb.connect()
+    connection.register("mart", pa.Table.from_batches([batch]))
+    in_sql = connection.sql(fingerprint_select("mart", LABELS)).fetchall()
+    keys, fingerprints = mart_fingerprints(batch, LABELS)
+    assert keys.tolist() == [key for key, _ in in_sql]
+    labelled = np.ones(batch.num_rows, np.bool_)
+    for name, labels in LABELS.values().items():
+        values = batch.column(name).to_pylist()
+        labelled &= np.array([value is None or value in labels for value in values], np.bool_)
+    computed = [value for value, keep in zip(fingerprints.tolist(), labelled, strict=True) if keep]
+    assert computed == [value for (_, value), keep in zip(in_sql, labelled, strict=True) if keep]
+    assert hashes_agree(connection, LABELS)

@@ -6,8 +6,8 @@ How it stays exact and flat in memory (docs/decisions/0005-batch-verification.md
    the source): every client with a reject is *flagged* and compared by the scalar check.
 2. The source streams by; every row the vectorized reference vouches for becomes one fingerprint
    added to its key's bucket, every other row is kept and its client flagged.
-3. The mart streams by; every row of an unflagged client becomes a fingerprint in its bucket,
-   the rows of flagged clients are kept.
+3. The mart's rows of unflagged clients become fingerprints in their buckets (computed by the
+   engine where it can, `BatchReader.engine_fingerprints`); the rows of flagged clients are kept.
 4. Buckets whose sums or counts differ are read again from both sides, and the scalar
    ``compare`` runs on the kept rows and those buckets' rows, reporting each mismatch with mart
    and reference values. Memory grows with the irregular rows, not with N.
@@ -23,7 +23,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import (
@@ -38,20 +40,22 @@ from services.crm.fingerprints import (
 from services.crm.queries import mart_select, rejects_select, source_select
 from services.crm.raw_clients import RawClient, clean_text
 from services.crm.scalar_check import compare
-from services.crm.vectorized_reference import Bools, Labels, reference_batch
+from services.crm.vectorized_reference import Bools, Labels, as_string, reference_batch
 from services.crm.verification_report import VerificationReport
 from services.crm.warehouse import Relations
 
 T = TypeVar("T")
-# Arrow's kernels and NumPy release the GIL: two batches are computed side by side, while a
-# thread reads the next ones from the engine.
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+# Arrow's kernels, NumPy and the compiled loops release the GIL: two batches are computed side by
+# side, while a thread reads the next ones from the engine.
 WORKERS = 2
 PREFETCH_BATCHES = 2
 
 
 class BatchReader(Protocol):
     """What the check needs of an engine: how its SQL spells text, a relation's columns (and which
-    are text already), and a query's record batches.
+    are text already), and a query's record batches, optionally narrowed and fingerprinted by the engine.
 
     `cents_in_sql`: whether the engine turns money into integer cents (`queries.mart_select`) or
     hands out its decimal128.
@@ -66,6 +70,17 @@ class BatchReader(Protocol):
 
     def batches(self, sql: str) -> Iterator[pa.RecordBatch]: ...
 
+    def in_buckets(self, sql: str, buckets: I64) -> Iterator[pa.RecordBatch]:
+        """The query's rows whose client_id hashes into one of the buckets, or more (all, if the engine can't tell)."""
+        ...
+
+    def engine_fingerprints(
+        self, relation: str, excluded_ids: pa.Array, labels: Labels
+    ) -> tuple[Iterator[tuple[U64, U64]], Iterator[pa.RecordBatch]] | None:
+        """Computed by the engine, where it can (else None): the key hashes and fingerprints of the
+        mart's rows whose client_id is not among `excluded_ids`, and (`queries.mart_select`) the rows that are."""
+        ...
+
 
 def verify_batches(
     reader: BatchReader,
@@ -78,12 +93,12 @@ def verify_batches(
     source = relations.source
     source_sql = source_select(source, reader.columns(source), reader.text_type, reader.text_columns(source))
     rejects = [row for batch in reader.batches(rejects_select(relations.rejects)) for row in batch.to_pylist()]
-    rejected_keys = hash_text(pa.array([row["client_id"] for row in rejects], pa.string()))
-    rejected = KeySet([rejected_keys])
+    rejected_ids = pa.array([row["client_id"] for row in rejects], pa.string())
+    rejected = KeySet([hash_text(rejected_ids)])
 
-    def vouched_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, np.ndarray, np.ndarray]:
+    def vouched_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, U64, U64]:
         reference = reference_batch(batch, policy)
-        keys, fingerprints = expected_fingerprints(batch, reference)
+        keys, fingerprints = expected_fingerprints(reference, labels)
         return batch, reference.vouched & ~rejected.contains(keys), keys, fingerprints
 
     expected = Buckets()
@@ -91,36 +106,70 @@ def verify_batches(
     for batch, vouched, keys, fingerprints in _mapped(vouched_rows, reader.batches(source_sql)):
         irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(~vouched)).to_pylist())
         expected.add(keys, fingerprints, vouched)
+    # The clients the scalar check compares, by their exact id: no hash decides which mart rows
+    # skip the fingerprint.
     irregular_ids = pa.array([clean_text(row.client_id) for row in irregular], pa.string())
-    flagged = KeySet([rejected_keys, hash_text(irregular_ids)])
+    flagged_ids = pc.drop_null(pc.unique(pa.concat_arrays([rejected_ids, irregular_ids])))
 
-    def observed_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, np.ndarray, np.ndarray]:
-        keys, fingerprints = mart_fingerprints(batch, labels)
-        return batch, flagged.contains(keys), keys, fingerprints
-
-    actual = Buckets()
-    kept_mart: list[dict[str, object]] = []
-    mart_count = 0
-    mart_sql = mart_select(relations.mart, reader.cents_in_sql)
-    for batch, is_flagged, keys, fingerprints in _mapped(observed_rows, reader.batches(mart_sql)):
-        kept_mart += mart_rows(batch.filter(pa.array(is_flagged)))
-        actual.add(keys, fingerprints, ~is_flagged)
-        mart_count += batch.num_rows
-        if on_progress is not None:
-            on_progress(mart_count)
-
+    actual, kept_mart = _mart_pass(reader, relations.mart, flagged_ids, labels, on_progress)
     differing = expected.differing(actual)
     if differing.size:
         # Some regular client disagrees: read the rows of its bucket again, from both sides.
         recheck = np.zeros(len(expected.counts), np.bool_)
         recheck[differing] = True
-        for batch, vouched, keys, _ in _mapped(vouched_rows, reader.batches(source_sql)):
+        for batch, vouched, keys, _ in _mapped(vouched_rows, reader.in_buckets(source_sql, differing)):
             picked = vouched & recheck[bucket_of(keys)]
             irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(picked)).to_pylist())
-        for batch, is_flagged, keys, _ in _mapped(observed_rows, reader.batches(mart_sql)):
-            kept_mart += mart_rows(batch.filter(pa.array(~is_flagged & recheck[bucket_of(keys)])))
+        for batch in reader.in_buckets(mart_select(relations.mart, reader.cents_in_sql), differing):
+            ids = batch.column("client_id")
+            picked = recheck[bucket_of(hash_text(ids))] & ~_among(ids, flagged_ids)
+            kept_mart += mart_rows(batch.filter(pa.array(picked)))
     report = compare(irregular, kept_mart, rejects, scorer)
     return account_vouched(report, int(expected.counts.sum() - expected.counts[differing].sum()), int(differing.size))
+
+
+def _mart_pass(
+    reader: BatchReader,
+    mart: str,
+    flagged_ids: pa.Array,
+    labels: Labels,
+    on_progress: Callable[[int], None] | None,
+) -> tuple[Buckets, list[dict[str, object]]]:
+    """The mart's bucket sums over its unflagged clients, and the rows of its flagged ones."""
+    actual = Buckets()
+    kept_mart: list[dict[str, object]] = []
+    mart_count = 0
+    in_engine = reader.engine_fingerprints(mart, flagged_ids, labels)
+    if in_engine is not None:
+        fingerprinted, flagged_rows = in_engine
+        for keys, fingerprints in fingerprinted:
+            actual.add(keys, fingerprints, np.ones(keys.size, np.bool_))
+            mart_count += keys.size
+            if on_progress is not None:
+                on_progress(mart_count)
+        for batch in flagged_rows:
+            kept_mart += mart_rows(batch)
+        return actual, kept_mart
+
+    def observed_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, U64, U64]:
+        keys, fingerprints = mart_fingerprints(batch, labels)
+        return batch, _among(batch.column("client_id"), flagged_ids), keys, fingerprints
+
+    for batch, is_flagged, keys, fingerprints in _mapped(
+        observed_rows, reader.batches(mart_select(mart, reader.cents_in_sql))
+    ):
+        kept_mart += mart_rows(batch.filter(pa.array(is_flagged)))
+        actual.add(keys, fingerprints, ~is_flagged)
+        mart_count += batch.num_rows
+        if on_progress is not None:
+            on_progress(mart_count)
+    return actual, kept_mart
+
+
+def _among(ids: pa.Array | pa.ChunkedArray, flagged_ids: pa.Array) -> Bools:
+    """Which ids are exactly one of the flagged ones."""
+    found = pc.is_in(as_string(ids), value_set=flagged_ids)
+    return np.asarray(found.to_numpy(zero_copy_only=False), np.bool_)
 
 
 def account_vouched(report: VerificationReport, vouched: int, buckets_rechecked: int) -> VerificationReport:

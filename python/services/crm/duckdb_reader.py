@@ -1,21 +1,32 @@
-"""DuckDB's side of the batch check: queries streamed as Arrow record batches, in capped memory."""
+"""DuckDB's side of the batch check: queries streamed as Arrow batches in capped memory, the mart hashed in SQL."""
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from services.crm.arrow_check import prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
-from services.crm.verification_report import VerificationReport
+from services.crm.fingerprints import BUCKET_BITS, mart_fingerprints
+from services.crm.queries import fingerprint_select, mart_select
+from services.crm.vectorized_reference import MONEY_COLUMNS, Labels
+from services.crm.verification_report import COMPARED_COLUMNS, VerificationReport
 from services.crm.warehouse import Relations
 
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
 BATCH_ROWS = 1 << 18
 # DuckDB caches scanned blocks up to its memory limit (80% of RAM by default): cap it so the
 # check's memory does not grow with the table.
 DUCKDB_MEMORY_LIMIT = "128MB"
+_names = (f"crm_verify_{number}" for number in itertools.count())
 
 
 class DuckDBBatchReader:
@@ -39,9 +50,93 @@ class DuckDBBatchReader:
         described = self.connection.execute(f"describe {relation}").fetchall()
         return [(str(row[0]).lower(), str(row[1]).upper()) for row in described]
 
-    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
-        reader = self.connection.cursor().sql(sql).to_arrow_reader(self.batch_rows)
-        return prefetched(iter(reader), "duckdb-reader")
+    def batches(self, sql: str, **tables: pa.Table) -> Iterator[pa.RecordBatch]:
+        """The query's batches; `tables` are Arrow tables the query reads by those names."""
+        cursor = self.connection.cursor()
+        for name, table in tables.items():
+            cursor.register(name, table)
+        return prefetched(iter(cursor.sql(sql).to_arrow_reader(self.batch_rows)), "duckdb-reader")
+
+    def in_buckets(self, sql: str, buckets: I64) -> Iterator[pa.RecordBatch]:
+        picked = next(_names)
+        narrowed = (
+            f"select q.* from ({sql}) as q semi join {picked} as b"
+            f" on (hash(q.client_id) >> {64 - BUCKET_BITS}) = b.bucket"
+        )
+        return self.batches(narrowed, **{picked: pa.table({"bucket": pa.array(buckets, pa.uint64())})})
+
+    def engine_fingerprints(
+        self, relation: str, excluded_ids: pa.Array, labels: Labels
+    ) -> tuple[Iterator[tuple[U64, U64]], Iterator[pa.RecordBatch]] | None:
+        if not hashes_agree(self.connection, labels):
+            return None
+        excluded = next(_names)
+        ids = {excluded: pa.table({"client_id": excluded_ids})}
+        regular = f"(select m.* from {relation} as m anti join {excluded} as f on m.client_id = f.client_id) as regular"
+        flagged = f"(select m.* from {relation} as m semi join {excluded} as f on m.client_id = f.client_id) as flagged"
+        fingerprinted = 0
+
+        def fingerprints() -> Iterator[tuple[U64, U64]]:
+            nonlocal fingerprinted
+            for batch in self.batches(fingerprint_select(regular, labels), **ids):
+                fingerprinted += batch.num_rows
+                yield (
+                    batch.column("key_hash").to_numpy().view(np.uint64),
+                    batch.column("fingerprint").to_numpy().view(np.uint64),
+                )
+
+        def flagged_rows() -> Iterator[pa.RecordBatch]:
+            # Read after the fingerprints. Most flagged clients (the rejected ones above all) have no
+            # mart row: the count, which DuckDB keeps, spares a scan of the mart then.
+            count = self.connection.execute(f"select count(*) from {relation}").fetchall()[0][0]
+            if count > fingerprinted:
+                yield from self.batches(mart_select(flagged, self.cents_in_sql), **ids)
+
+        return fingerprints(), flagged_rows()
+
+
+@functools.cache
+def _probe(labels: Labels) -> pa.Table:
+    """Mart rows that exercise every part of a fingerprint: each label, nulls, texts of every
+    length around DuckDB's 8-byte words and 12-byte inlining, multi-byte UTF-8, money's extremes."""
+    texts = ["", "a", "1234567", "12345678", "123456789", "123456789012", "1234567890123", "ünï-ид-客户-🙂", "x" * 41]
+    values = labels.values()
+    rows = max(len(texts), *(len(choices) for choices in values.values())) + 1
+    money = [None, Decimal("0.00"), Decimal("-0.01"), Decimal("9999999999999999.99"), Decimal("-9999999999999999.99")]
+    columns: dict[str, pa.Array] = {
+        "client_id": pa.array([texts[row % len(texts)] + str(row) for row in range(rows)], pa.string()),
+        "client_name": pa.array(
+            [None if row % 4 == 0 else texts[row % len(texts)] for row in range(rows)], pa.string()
+        ),
+    }
+    for name in MONEY_COLUMNS:
+        columns[name] = pa.array([money[row % len(money)] for row in range(rows)], pa.decimal128(18, 2))
+    for name, choices in values.items():
+        data_type = (
+            pa.bool_() if isinstance(choices[0], bool) else pa.int32() if isinstance(choices[0], int) else pa.string()
+        )
+        columns[name] = pa.array(
+            [None if row == rows - 1 else choices[row % len(choices)] for row in range(rows)], data_type
+        )
+    return pa.table({name: columns[name] for name in ("client_id", *COMPARED_COLUMNS)})
+
+
+def hashes_agree(connection: duckdb.DuckDBPyConnection, labels: Labels) -> bool:
+    """Whether this DuckDB's ``hash()`` is the one `fingerprints` computes, on rows probing every part of it.
+
+    A DuckDB that hashed otherwise would make every bucket differ: the check then fingerprints the
+    mart in Python, as on PostgreSQL.
+    """
+    probe = _probe(labels)
+    name = next(_names)
+    cursor = connection.cursor()
+    cursor.register(name, probe)
+    in_sql = cursor.sql(fingerprint_select(name, labels)).to_arrow_table()
+    keys, fingerprints = mart_fingerprints(probe.combine_chunks().to_batches()[0], labels)
+    return bool(
+        np.array_equal(in_sql.column("key_hash").to_numpy().view(np.uint64), keys)
+        and np.array_equal(in_sql.column("fingerprint").to_numpy().view(np.uint64), fingerprints)
+    )
 
 
 def verify_duckdb(

@@ -1,13 +1,16 @@
 """64-bit fingerprints of compared rows, summed into fixed key buckets: how two sides are compared without a join.
 
-Everything here is NumPy over Arrow buffers, so every engine (and every Spark executor) computes
-the same values: the key and the name are hashed from their UTF-8 bytes here, never by an
-engine's own hash(). Money enters as integer cents, flags and categories as small codes, the name
-as a hash of its exact bytes: no float anywhere.
+A row's fingerprint is DuckDB's ``hash(client_id, <the compared columns>)`` of the row as the mart
+holds it (text as text, money as decimal(18, 2), flags as boolean, `priority` as integer),
+computed here from the reference's codes and cents by `kernels.row_fingerprints`. So every engine
+(and every Spark executor) computes the same values from the same bytes, and DuckDB can compute
+its mart's side in SQL (`queries.fingerprint_select`). Money enters as integer cents, flags and
+categories as small codes: no float anywhere.
 """
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import numpy as np
@@ -15,19 +18,26 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from services.crm.kernels import NULL_HASH, add_to_buckets, decimal_cents, hash_texts
+from services.crm.kernels import (
+    NULL_CENTS,
+    NULL_HASH,
+    add_to_buckets,
+    decimal_cents,
+    hash_texts,
+    murmur64,
+    row_fingerprints,
+)
 from services.crm.vectorized_reference import (
     MONEY_COLUMNS,
-    NULL_CENTS,
     NULL_CODE,
     PACKED_COLUMNS,
     UNKNOWN_CODE,
     Labels,
     ReferenceBatch,
     as_string,
-    blank,
     text_buffers,
 )
+from services.crm.verification_report import COMPARED_COLUMNS
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -39,56 +49,64 @@ BUCKET_BITS = 20
 BUCKETS = 1 << BUCKET_BITS
 # The mart's money is decimal(18, 2) on every engine (its dbt contract).
 MONEY_SCALE = 2
-# Odd multipliers spread each column over all 64 bits before the fingerprint is mixed.
-COLUMN_WEIGHTS = (
-    0x9E3779B97F4A7C15,
-    0xC2B2AE3D27D4EB4F,
-    0x165667B19E3779F9,
-    0xD6E8FEB86659FD93,
-    0xA0761D6478BD642F,
-    0xE7037ED1A0B428DB,
-    0x8EBC6AF09C88C6E3,
+# A mart value outside a column's labels (coded UNKNOWN_CODE on PostgreSQL and Spark): no
+# expected row holds one, so any hash other than a label's tells them apart.
+UNKNOWN_HASH = np.uint64(0x5851F42D4C957F2D)
+# Where each compared column's part of a fingerprint comes from (kernels.row_fingerprints).
+NAME_PART, MONEY_PART, CODE_PART = 0, 1, 2
+LAYOUT = np.array(
+    [
+        (NAME_PART, 0)
+        if name == "client_name"
+        else (MONEY_PART, MONEY_COLUMNS.index(name))
+        if name in MONEY_COLUMNS
+        else (CODE_PART, PACKED_COLUMNS.index(name))
+        for name in COMPARED_COLUMNS
+    ],
+    np.int64,
 )
 
 
 def hash_text(text: pa.Array | pa.ChunkedArray) -> U64:
-    """A 64-bit hash of each text's UTF-8 bytes (NULL_HASH for null), the same on every engine and machine."""
+    """DuckDB's 64-bit hash of each text's UTF-8 bytes (NULL_HASH for null), the same on every engine and machine."""
     return hash_texts(*text_buffers(text))
 
 
-def name_hash(text: pa.Array | pa.ChunkedArray) -> U64:
-    """A source name's hash as the mart holds it: a blank raw name is a null client_name."""
-    hashes = hash_text(text)
-    hashes[blank(as_string(text))] = NULL_HASH
-    return hashes
+def value_hash(value: object) -> np.uint64:
+    """DuckDB's hash of one label as the mart types it: text, boolean, or integer."""
+    if isinstance(value, str):
+        return np.uint64(hash_text(pa.array([value], pa.string()))[0])
+    if isinstance(value, bool | int):
+        # DuckDB hashes a boolean or an integer as its 32-bit two's complement, zero-extended.
+        return murmur64(np.uint64(int(value) & 0xFFFFFFFF))
+    raise TypeError(f"no label of type {type(value).__name__}")
 
 
-def mix(values: U64) -> U64:
-    """splitmix64's finalizer: every input bit affects every output bit."""
-    with np.errstate(over="ignore"):
-        values = values ^ (values >> np.uint64(30))
-        values = values * np.uint64(0xBF58476D1CE4E5B9)
-        values = values ^ (values >> np.uint64(27))
-        values = values * np.uint64(0x94D049BB133111EB)
-        return values ^ (values >> np.uint64(31))
+@functools.cache
+def code_hashes(labels: Labels) -> U64:
+    """Per packed column, the hash of each code's value: its label, UNKNOWN_HASH, or null's hash (read-only, shared)."""
+    table = np.full((len(PACKED_COLUMNS), 16), UNKNOWN_HASH, np.uint64)
+    for position, name in enumerate(PACKED_COLUMNS):
+        for code, value in enumerate(labels.values()[name]):
+            table[position, code] = value_hash(value)
+        table[position, NULL_CODE] = NULL_HASH
+    table.flags.writeable = False
+    return table
 
 
-def fingerprint(key_hash: U64, name: U64, packed: U64, *money: I64) -> U64:
-    """One 64-bit value per row from its key and every compared column (wrapping arithmetic, then a mix)."""
-    with np.errstate(over="ignore"):
-        total = key_hash.copy()
-        for weight, values in zip(COLUMN_WEIGHTS, (name, packed, *money), strict=False):
-            total += values.astype(np.uint64) * np.uint64(weight)
-        return mix(total)
+def fingerprint(key_hash: U64, name: U64, packed: U64, money: tuple[I64, ...], labels: Labels) -> U64:
+    """One 64-bit value per row: DuckDB's hash of its key and every compared column."""
+    cents = np.stack([np.asarray(column, np.int64) for column in money]) if money else np.zeros((0, 0), np.int64)
+    return row_fingerprints(key_hash, name, cents, packed, (LAYOUT, code_hashes(labels)))
 
 
-def expected_fingerprints(batch: pa.RecordBatch, reference: ReferenceBatch) -> tuple[U64, U64]:
+def expected_fingerprints(reference: ReferenceBatch, labels: Labels) -> tuple[U64, U64]:
     """Key hashes and fingerprints of a source batch's reference rows (meaningful where vouched).
 
     A vouched row's raw client_id and name are their own clean values, so they hash as the mart's.
     """
-    keys = hash_text(batch.column("client_id"))
-    return keys, fingerprint(keys, name_hash(batch.column("client_name")), reference.packed, *reference.money())
+    keys = reference.key_hashes
+    return keys, fingerprint(keys, reference.name_hashes, reference.packed, reference.money(), labels)
 
 
 def mart_fingerprints(batch: pa.RecordBatch, labels: Labels) -> tuple[U64, U64]:
@@ -103,7 +121,7 @@ def mart_fingerprints(batch: pa.RecordBatch, labels: Labels) -> tuple[U64, U64]:
         codes = np.asarray(batch.column("packed_codes").to_numpy(zero_copy_only=False), np.int64).view(np.uint64)
     else:
         codes = mart_codes(batch, labels)
-    return keys, fingerprint(keys, names, codes, *mart_cents(batch))
+    return keys, fingerprint(keys, names, codes, mart_cents(batch), labels)
 
 
 def mart_codes(batch: pa.RecordBatch, labels: Labels) -> U64:
@@ -137,7 +155,7 @@ def cents(money: pa.Array | pa.ChunkedArray) -> I64:
         raise TypeError(f"money must be integer cents or a decimal of scale {MONEY_SCALE}, not {money.type}")
     words = np.frombuffer(money.buffers()[1], "<i8").reshape(-1, 2)[money.offset : money.offset + len(money)]
     present = ~np.asarray(pc.is_null(money).to_numpy(zero_copy_only=False), np.bool_)
-    amounts, fits = decimal_cents(words, present, NULL_CENTS)
+    amounts, fits = decimal_cents(words, present)
     if not fits:
         raise ValueError("a money value does not fit 64-bit cents, which no decimal(18, 2) can hold")
     return amounts

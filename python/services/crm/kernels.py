@@ -1,12 +1,13 @@
-"""The check's hot loops, compiled: text hashes, the plain-text test, plain amounts in cents, bucket sums.
+"""The check's hot loops, compiled: text hashes, the plain-text test, plain amounts in cents, spellings, bucket sums.
 
 In NumPy each became a dozen passes over gathered temporaries (and ufunc.at slowed to ~100 ns a
-row on real fingerprints); here each is one pass over the column's own buffers, compiled by
+row on real fingerprints); here each is one pass over the columns' own buffers, compiled by
 Numba and run without the GIL, so the check's threads compute side by side. Every function is
 plain integer arithmetic, exact and the same on every machine, engine and Spark executor.
 
-Text inputs are what ``vectorized_reference.text_buffers`` returns: int64 offsets (rows + 1),
-the UTF-8 data bytes, and a mask of the rows that are not null.
+A text column is a `Text`, what ``vectorized_reference.text_buffers`` returns: int64 offsets
+(rows + 1), the UTF-8 data bytes, and a mask of the rows that are not null. The functions on one
+value (`_plain_at`, `_hash_at`, `_amount_at`) are the rules; the loops apply them to columns.
 """
 
 from __future__ import annotations
@@ -21,13 +22,21 @@ import numpy.typing as npt
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
+Bytes = npt.NDArray[np.uint8]
+Text = tuple[I64, Bytes, Bools]
 
-# The hash of a null text; every non-null text, the empty one too, hashes from its length and bytes.
-NULL_HASH = np.uint64(0x6A09E667F3BCC908)
-TEXT_SEED = np.uint64(0xBB67AE8584CAA73B)
-LENGTH_WEIGHT = np.uint64(0x9E3779B97F4A7C15)
-WORD_WEIGHT = np.uint64(0xC2B2AE3D27D4EB4F)
+# DuckDB's hash() (duckdb src/common/types/hash.cpp, vector_hash.cpp), so that a fingerprint
+# computed here equals DuckDB's `hash(...)` of the same values: the DuckDB check computes the
+# mart's side in SQL (docs/decisions/0005-batch-verification.md). Texts hash their UTF-8 bytes.
+NULL_HASH = np.uint64(0xBF58476D1CE4E5B9)
+MURMUR_MULTIPLIER = np.uint64(0xD6E8FEB86659FD93)
+TEXT_SEED = np.uint64(0xE17A1465)
+LENGTH_MULTIPLIER = np.uint64(0xC6A4A7935BD1E995)
 WORD_BYTES = 8
+# The top bit of each byte of a word: set only in the bytes of multi-byte UTF-8 characters.
+HIGH_BITS = np.uint64(0x8080808080808080)
+# Money in integer cents; null is a value no decimal(18, 2) can hold.
+NULL_CENTS = np.int64(-(2**63))
 # Printable ASCII without the space: a plain text starts and ends with one of these.
 FIRST_VISIBLE, LAST_VISIBLE = 0x21, 0x7E
 # The amounts vouched for: [0-9]{1,16}(\.[0-9]{1,2})?, below decimal(18, 2)'s limit and exact in cents.
@@ -44,91 +53,266 @@ def _compiled(function: F) -> F:
     return cast(F, numba.njit(nogil=True, cache=True)(function))
 
 
-@_compiled
-def mix(value: np.uint64) -> np.uint64:
-    """splitmix64's finalizer: every input bit affects every output bit."""
-    value ^= value >> np.uint64(30)
-    value *= np.uint64(0xBF58476D1CE4E5B9)
-    value ^= value >> np.uint64(27)
-    value *= np.uint64(0x94D049BB133111EB)
-    return value ^ (value >> np.uint64(31))
+def _inlined(function: F) -> F:
+    """A rule on one value, compiled into each loop that calls it (a call per row would cost more than the rule)."""
+    return cast(F, numba.njit(nogil=True, cache=True, inline="always")(function))
 
 
-@_compiled
-def hash_texts(offsets: I64, data: npt.NDArray[np.uint8], present: Bools) -> U64:
-    """A 64-bit hash of each text's UTF-8 bytes; NULL_HASH where not present.
+# ---------- one value
 
-    h = mix(length * LENGTH_WEIGHT + TEXT_SEED), then for each 8-byte little-endian word of the
-    text (the last one zero-padded): h = mix(h + word * WORD_WEIGHT).
+
+@_inlined
+def murmur64(value: np.uint64) -> np.uint64:
+    """DuckDB's hash of a 64-bit integer (and, zero-extended, of a narrower one): each input bit moves all others."""
+    value ^= value >> np.uint64(32)
+    value *= MURMUR_MULTIPLIER
+    value ^= value >> np.uint64(32)
+    value *= MURMUR_MULTIPLIER
+    return value ^ (value >> np.uint64(32))
+
+
+@_inlined
+def combine_hashes(left: np.uint64, right: np.uint64) -> np.uint64:
+    """DuckDB's hash of several values: each next value's hash folded into the hash so far."""
+    left ^= left >> np.uint64(32)
+    left *= MURMUR_MULTIPLIER
+    return left ^ right
+
+
+@_inlined
+def _word_at(data: Bytes, position: int, stop: int) -> np.uint64:
+    """The little-endian 8-byte word at data[position:], the bytes from `stop` on as zeros."""
+    if position + WORD_BYTES <= data.size:
+        # Eight fixed loads at an unsigned index (no check for negative ones), which LLVM merges into one.
+        at = np.uint64(position)
+        word = (
+            np.uint64(data[at])
+            | np.uint64(data[at + np.uint64(1)]) << np.uint64(8)
+            | np.uint64(data[at + np.uint64(2)]) << np.uint64(16)
+            | np.uint64(data[at + np.uint64(3)]) << np.uint64(24)
+            | np.uint64(data[at + np.uint64(4)]) << np.uint64(32)
+            | np.uint64(data[at + np.uint64(5)]) << np.uint64(40)
+            | np.uint64(data[at + np.uint64(6)]) << np.uint64(48)
+            | np.uint64(data[at + np.uint64(7)]) << np.uint64(56)
+        )
+        if stop - position < WORD_BYTES:
+            word &= (np.uint64(1) << np.uint64(8 * (stop - position))) - np.uint64(1)
+        return word
+    word = np.uint64(0)
+    for byte in range(min(WORD_BYTES, stop - position)):
+        word |= np.uint64(data[position + byte]) << np.uint64(8 * byte)
+    return word
+
+
+@_inlined
+def _hash_at(data: Bytes, start: int, stop: int) -> np.uint64:
+    """DuckDB's hash of the UTF-8 bytes data[start:stop].
+
+    h = TEXT_SEED ^ (length * LENGTH_MULTIPLIER), then for each 8-byte little-endian word of the
+    text (the last one zero-padded): h = (h ^ word) * MURMUR_MULTIPLIER; then murmur64(h).
     """
+    value = TEXT_SEED ^ (np.uint64(stop - start) * LENGTH_MULTIPLIER)
+    for position in range(start, stop, WORD_BYTES):
+        value = (value ^ _word_at(data, position, stop)) * MURMUR_MULTIPLIER
+    return murmur64(value)
+
+
+@_inlined
+def _plain_at(data: Bytes, start: int, stop: int) -> bool:
+    """Text every cleaning rule leaves as it is: not empty, ASCII, a visible character at each end."""
+    first, end = np.uint64(start), np.uint64(stop)
+    if end == first:
+        return False
+    if not (FIRST_VISIBLE <= data[first] <= LAST_VISIBLE and FIRST_VISIBLE <= data[end - np.uint64(1)] <= LAST_VISIBLE):
+        return False
+    # Every byte, no early exit: a loop LLVM vectorizes.
+    bits = np.uint8(0)
+    for position in range(first, end):
+        bits |= data[position]
+    return bool(bits < 0x80)
+
+
+@_inlined
+def _amount_at(data: Bytes, start: int, stop: int) -> tuple[bool, np.int64]:
+    """Whether the text is a plain amount, [0-9]{1,16}(\\.[0-9]{1,2})?, and its value in integer cents (0 if not)."""
+    whole_digits, decimals, points, units = 0, 0, 0, np.int64(0)
+    for position in range(np.uint64(start), np.uint64(stop)):
+        digit = np.int64(data[position]) - ZERO
+        if 0 <= digit <= 9:
+            units = units * 10 + digit
+            decimals += points
+            whole_digits += 1 - points
+        elif data[position] == POINT and points == 0:
+            points = 1
+        else:
+            return False, np.int64(0)
+    if not 1 <= whole_digits <= PLAIN_MAX_WHOLE_DIGITS or (points and not 1 <= decimals <= PLAIN_MAX_DECIMALS):
+        return False, np.int64(0)
+    for _ in range(PLAIN_MAX_DECIMALS - decimals):
+        units *= 10
+    return True, units
+
+
+@_inlined
+def _same_at(data: Bytes, start: int, other: int, length: int) -> bool:
+    """Whether data[start:start + length] and data[other:other + length] hold the same bytes."""
+    differ = np.uint8(0)
+    for offset in range(np.uint64(length)):
+        differ |= data[np.uint64(start) + offset] ^ data[np.uint64(other) + offset]
+    return bool(differ == 0)
+
+
+# ---------- columns
+
+
+@_compiled
+def hash_texts(offsets: I64, data: Bytes, present: Bools) -> U64:
+    """DuckDB's hash of each text's UTF-8 bytes; NULL_HASH where not present."""
     rows = offsets.size - 1
     hashes = np.empty(rows, np.uint64)
     for row in range(rows):
-        if not present[row]:
-            hashes[row] = NULL_HASH
-            continue
-        start, length = offsets[row], offsets[row + 1] - offsets[row]
-        value = mix(np.uint64(length) * LENGTH_WEIGHT + TEXT_SEED)
-        for position in range(0, length, WORD_BYTES):
-            word = np.uint64(0)
-            for byte in range(min(WORD_BYTES, length - position)):
-                word |= np.uint64(data[start + position + byte]) << np.uint64(8 * byte)
-            value = mix(value + word * WORD_WEIGHT)
-        hashes[row] = value
+        hashes[row] = _hash_at(data, offsets[row], offsets[row + 1]) if present[row] else NULL_HASH
     return hashes
 
 
 @_compiled
-def plain_texts(offsets: I64, data: npt.NDArray[np.uint8], present: Bools) -> Bools:
-    """Text every cleaning rule leaves as it is: present, not empty, ASCII, a visible character at each end."""
+def plain_texts(offsets: I64, data: Bytes, present: Bools) -> Bools:
+    """Which texts are present and plain (`_plain_at`)."""
     rows = offsets.size - 1
     plain = np.zeros(rows, np.bool_)
     for row in range(rows):
-        start, stop = offsets[row], offsets[row + 1]
-        if not present[row] or stop == start:
-            continue
-        if not (FIRST_VISIBLE <= data[start] <= LAST_VISIBLE and FIRST_VISIBLE <= data[stop - 1] <= LAST_VISIBLE):
-            continue
-        ascii_only = True
-        for position in range(start, stop):
-            if data[position] >= 0x80:
-                ascii_only = False
-                break
-        plain[row] = ascii_only
+        plain[row] = present[row] and _plain_at(data, offsets[row], offsets[row + 1])
     return plain
 
 
 @_compiled
-def plain_amounts(offsets: I64, data: npt.NDArray[np.uint8], present: Bools) -> tuple[Bools, I64]:
-    """Which texts are plain amounts, [0-9]{1,16}(\\.[0-9]{1,2})?, and their value in integer cents (0 if not plain)."""
+def plain_amounts(offsets: I64, data: Bytes, present: Bools) -> tuple[Bools, I64]:
+    """Which texts are present plain amounts (`_amount_at`), and their value in integer cents (0 if not plain)."""
     rows = offsets.size - 1
     plain = np.zeros(rows, np.bool_)
     amounts = np.zeros(rows, np.int64)
     for row in range(rows):
-        if not present[row]:
-            continue
-        whole_digits, decimals, seen_point, valid, units = 0, 0, False, True, 0
-        for position in range(offsets[row], offsets[row + 1]):
-            byte = data[position]
-            if ZERO <= byte <= NINE:
-                units = units * 10 + (byte - ZERO)
-                if seen_point:
-                    decimals += 1
-                else:
-                    whole_digits += 1
-            elif byte == POINT and not seen_point:
-                seen_point = True
-            else:
-                valid = False
-                break
-        valid = valid and 1 <= whole_digits <= PLAIN_MAX_WHOLE_DIGITS
-        valid = valid and (not seen_point or 1 <= decimals <= PLAIN_MAX_DECIMALS)
-        if valid:
-            plain[row] = True
-            for _ in range(PLAIN_MAX_DECIMALS - decimals):
-                units *= 10
-            amounts[row] = units
+        if present[row]:
+            plain[row], amounts[row] = _amount_at(data, offsets[row], offsets[row + 1])
     return plain, amounts
+
+
+@_compiled
+def plain_source_rows(
+    client_id: Text, client_name: Text, aum: Text, investments: Text, updated_at: Text
+) -> tuple[Bools, U64, U64, I64, I64]:
+    """One pass over a batch's raw texts: which rows are plain, with their key and name hashes and amounts.
+
+    Plain: a plain id; a blank (null or empty) or plain name; a plain aum; blank or plain
+    investments; a blank updated_at. Returns that mask, DuckDB's hash of each id and of each name
+    as the mart holds it (a blank name is null), and aum and investments in cents (NULL_CENTS
+    for blank investments; 0 where not plain).
+    """
+    id_offsets, id_data, id_present = client_id
+    name_offsets, name_data, name_present = client_name
+    aum_offsets, aum_data, aum_present = aum
+    investments_offsets, investments_data, investments_present = investments
+    updated_offsets, _, updated_present = updated_at
+    rows = id_offsets.size - 1
+    plain = np.zeros(rows, np.bool_)
+    key_hashes = np.empty(rows, np.uint64)
+    name_hashes = np.empty(rows, np.uint64)
+    aum_cents = np.zeros(rows, np.int64)
+    investments_cents = np.zeros(rows, np.int64)
+    for row in range(rows):
+        start, stop = id_offsets[row], id_offsets[row + 1]
+        key_hashes[row] = _hash_at(id_data, start, stop) if id_present[row] else NULL_HASH
+        ok = id_present[row] and _plain_at(id_data, start, stop)
+
+        start, stop = name_offsets[row], name_offsets[row + 1]
+        if name_present[row] and stop > start:
+            name_hashes[row] = _hash_at(name_data, start, stop)
+            ok = ok and _plain_at(name_data, start, stop)
+        else:
+            name_hashes[row] = NULL_HASH
+
+        ok = ok and not (updated_present[row] and updated_offsets[row + 1] > updated_offsets[row])
+
+        amount_ok, aum_cents[row] = _amount_at(aum_data, aum_offsets[row], aum_offsets[row + 1])
+        ok = ok and aum_present[row] and amount_ok
+
+        start, stop = investments_offsets[row], investments_offsets[row + 1]
+        if investments_present[row] and stop > start:
+            amount_ok, investments_cents[row] = _amount_at(investments_data, start, stop)
+            ok = ok and amount_ok
+        else:
+            investments_cents[row] = NULL_CENTS
+        plain[row] = ok
+    return plain, key_hashes, name_hashes, aum_cents, investments_cents
+
+
+@_compiled
+def spelling_codes(offsets: I64, data: Bytes, present: Bools, most: int) -> tuple[I64, I64, bool]:
+    """Each row's index among the column's distinct texts (byte for byte), each distinct text's
+    first row, and whether it coded them all.
+
+    Null rows get the index one past the last distinct text. A column with more than `most`
+    distinct texts is not coded (False).
+    """
+    rows = offsets.size - 1
+    codes = np.empty(rows, np.int64)
+    firsts = np.empty(most, np.int64)
+    distinct = 0
+    for row in range(rows):
+        if not present[row]:
+            codes[row] = -1
+            continue
+        start, length = offsets[row], offsets[row + 1] - offsets[row]
+        code = -1
+        for candidate in range(distinct):
+            first = firsts[candidate]
+            if offsets[first + 1] - offsets[first] == length and _same_at(data, start, offsets[first], length):
+                code = candidate
+                break
+        if code < 0:
+            if distinct == most:
+                return codes, firsts[:0], False
+            firsts[distinct] = row
+            code = distinct
+            distinct += 1
+        codes[row] = code
+    for row in range(rows):
+        if codes[row] < 0:
+            codes[row] = distinct
+    return codes, firsts[:distinct], True
+
+
+# ---------- fingerprints and buckets
+
+
+@_compiled
+def row_fingerprints(key_hashes: U64, name_hashes: U64, money: I64, packed: U64, parts: tuple[I64, U64]) -> U64:
+    """Each row's DuckDB ``hash(client_id, <compared columns>)``, from the hashes of its key and
+    name, its money in cents (`money`: one row of cents per money column) and its packed codes.
+
+    `parts` = (layout, code_hashes). `layout` names the compared columns in order, as (kind, index)
+    pairs: kind 0 the name, 1 the money column `index`, 2 the packed column `index`, whose code
+    indexes that row of `code_hashes`.
+    Money hashes as DuckDB's decimal(18, 2), which is its int64 of cents; null cents as null.
+    """
+    layout, code_hashes = parts
+    rows = key_hashes.size
+    fingerprints = np.empty(rows, np.uint64)
+    for row in range(rows):
+        value = key_hashes[row]
+        for column in range(layout.shape[0]):
+            kind, index = layout[column, 0], layout[column, 1]
+            if kind == 0:
+                part = name_hashes[row]
+            elif kind == 1:
+                cents = money[index, row]
+                part = NULL_HASH if cents == NULL_CENTS else murmur64(np.uint64(cents))
+            else:
+                code = (packed[row] >> np.uint64(4 * index)) & np.uint64(15)
+                part = code_hashes[index, code]
+            value = combine_hashes(value, part)
+        fingerprints[row] = value
+    return fingerprints
 
 
 @_compiled
@@ -147,7 +331,7 @@ def add_to_buckets(table: U64, key_hashes: U64, fingerprints: U64, selected: Boo
 
 
 @_compiled
-def decimal_cents(words: npt.NDArray[np.int64], present: Bools, null_cents: np.int64) -> tuple[I64, bool]:
+def decimal_cents(words: npt.NDArray[np.int64], present: Bools) -> tuple[I64, bool]:
     """A decimal128 column of scale 2 as int64 cents (its unscaled integers), and whether every one fits.
 
     `words` are the column's 128-bit values as (low, high) int64 pairs; a value fits when its high
@@ -161,5 +345,5 @@ def decimal_cents(words: npt.NDArray[np.int64], present: Bools, null_cents: np.i
             fits = fits and words[row, 1] == (low >> 63)
             cents[row] = low
         else:
-            cents[row] = null_cents
+            cents[row] = NULL_CENTS
     return cents, fits

@@ -6,12 +6,18 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from services.crm.arrow_check import prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
+from services.crm.vectorized_reference import Labels
 from services.crm.verification_report import VerificationReport
 from services.crm.warehouse import Relations
+
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
 
 
 def postgres_uri(target: Mapping[str, Any]) -> str:
@@ -66,6 +72,15 @@ class PostgresBatchReader:
                 yield from cursor.fetch_record_batch()
 
         return prefetched(read(), "postgres-reader")
+
+    def in_buckets(self, sql: str, buckets: I64) -> Iterator[pa.RecordBatch]:
+        # PostgreSQL has no hash() that is the check's: the check picks the buckets' rows itself.
+        return self.batches(sql)
+
+    def engine_fingerprints(
+        self, relation: str, excluded_ids: pa.Array, labels: Labels
+    ) -> tuple[Iterator[tuple[U64, U64]], Iterator[pa.RecordBatch]] | None:
+        return None
 
     def close(self) -> None:
         self.connection.close()

@@ -47,6 +47,22 @@ def cents_sql(column: str) -> str:
     return f"cast(cast({column} as decimal(38, 2)) * 100 as bigint) as {column}"
 
 
+def fingerprint_select(relation: str, labels: Labels) -> str:
+    """DuckDB: each row's key hash and fingerprint by DuckDB's own ``hash()`` (the spec of `fingerprints.fingerprint`).
+
+    Each compared column is hashed as the type the spec assumes (a cast to its own type costs nothing).
+    """
+    typed = ["client_id", *(f"cast({column} as {_fingerprint_type(column, labels)})" for column in COMPARED_COLUMNS)]
+    return f"select hash(client_id) as key_hash, hash({', '.join(typed)}) as fingerprint from {relation}"
+
+
+def _fingerprint_type(column: str, labels: Labels) -> str:
+    if column in MONEY_COLUMNS:
+        return "decimal(18, 2)"
+    values = labels.values().get(column, ("",))
+    return "boolean" if isinstance(values[0], bool) else "integer" if isinstance(values[0], int) else "varchar"
+
+
 def rejects_select(relation: str) -> str:
     """Every compared column of the rejects."""
     return f"select {', '.join(REJECT_KEY_COLUMNS)} from {relation}"

@@ -90,7 +90,7 @@ def _verify(
     # The source's sums and irregular rows come out of one read, kept by Spark (it is small) for
     # the two queries that take them apart.
     source_schema = f"{SUM_FIELDS}, {', '.join(f'{name} string' for name in RAW_COLUMNS)}"
-    expected = source.mapInArrow(partial(_source_sums, policy, rejected_keys), source_schema)
+    expected = source.mapInArrow(partial(_source_sums, policy, labels, rejected_keys), source_schema)
     expected = expected.persist(StorageLevel.MEMORY_AND_DISK)
     flagged_view = f"crm_verify_flagged_{run}"
     try:
@@ -156,7 +156,9 @@ def spark_string(text: str) -> str:
 # ---------- run in the executors (module-level, so Spark pickles them by reference)
 
 
-def _source_sums(policy: Policy, rejected_keys: U64, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _source_sums(
+    policy: Policy, labels: Labels, rejected_keys: U64, batches: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
     """The partition's regular rows as bucket sums, then (bucket null) the raw rows the scalar check must see.
 
     Regular: vouched for by the vectorized reference, and no reject for its key.
@@ -165,7 +167,7 @@ def _source_sums(policy: Policy, rejected_keys: U64, batches: Iterator[pa.Record
     buckets = Buckets(SPARK_BUCKET_BITS)
     for batch in batches:
         reference = reference_batch(batch, policy)
-        keys, fingerprints = expected_fingerprints(batch, reference)
+        keys, fingerprints = expected_fingerprints(reference, labels)
         regular = reference.vouched & ~rejected.contains(keys)
         buckets.add(keys, fingerprints, regular)
         if not regular.all():
@@ -206,7 +208,7 @@ def _picked_source(
     rejected = KeySet([rejected_keys])
     for batch in batches:
         reference = reference_batch(batch, policy)
-        keys, _ = expected_fingerprints(batch, reference)
+        keys = hash_text(batch.column("client_id"))
         regular = reference.vouched & ~rejected.contains(keys)
         yield batch.filter(pa.array(regular & recheck[bucket_of(keys, SPARK_BUCKET_BITS)])).select(list(RAW_COLUMNS))
 

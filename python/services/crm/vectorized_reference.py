@@ -11,6 +11,7 @@ itself. Every other row is left to the scalar reference, which stays canonical.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from services.crm.client_priority import TIERS, client_tier, tier_label, tier_priority
-from services.crm.kernels import plain_amounts, plain_texts
+from services.crm.kernels import NULL_CENTS, plain_amounts, plain_source_rows, plain_texts, spelling_codes
 from services.crm.policy import Policy
 from services.crm.raw_clients import INVESTOR_TYPES, clean_text, parse_boolean_text, parse_investor_type_text
 from services.crm.verification_report import COMPARED_COLUMNS
@@ -34,8 +35,9 @@ QP_CATEGORIES = ("natural_person", "family_company", "sfo_as_family_company", "e
 # Codes are four bits: 0-13 index a column's expected values, then these two.
 UNKNOWN_CODE = 14  # a mart value outside the expected ones
 NULL_CODE = 15
-# Money in integer cents; null is a value no decimal(18, 2) can hold.
-NULL_CENTS = np.int64(-(2**63))
+# A flag or type column's distinct spellings coded by a linear search (kernels.spelling_codes);
+# a column with more goes to Arrow's hash table.
+MOST_SPELLINGS = 64
 
 MONEY_COLUMNS = ("aum", "investments", "qp_amount_tested", "qp_threshold")
 # Every other compared column but the name (hashed) is a small code; deriving them from
@@ -83,9 +85,15 @@ class Labels:
 
 @dataclass(frozen=True)
 class ReferenceBatch:
-    """The reference's compared columns for one batch of source rows, valid where `vouched`."""
+    """The reference's compared columns for one batch of source rows, valid where `vouched`.
+
+    With DuckDB's hash of each raw id and of each name as the mart holds it (`kernels.hash_texts`):
+    computed in the same pass over the text as the plain-text test.
+    """
 
     vouched: Bools
+    key_hashes: U64
+    name_hashes: U64
     packed: U64
     aum: I64
     investments: I64
@@ -102,33 +110,29 @@ def reference_batch(batch: pa.RecordBatch, policy: Policy) -> ReferenceBatch:
     Says which rows it vouches for; the values of the others are meaningless. Whether a row's
     client has a reject (a repeated id) is not known here: the caller excludes those.
     """
-    vouched = plain_text(batch.column("client_id"))
-    vouched &= blank(batch.column("client_name")) | plain_text(batch.column("client_name"))
-    vouched &= blank(batch.column("updated_at"))
-
-    aum_plain, aum = plain_cents(batch.column("aum"))
-    investments_text = batch.column("investments")
-    investments_plain, investments = plain_cents(investments_text)
-    investments_blank = blank(investments_text)
-    vouched &= aum_plain & (investments_blank | investments_plain)
-
+    vouched, key_hashes, name_hashes, aum, investments = plain_source_rows(
+        text_buffers(batch.column("client_id")),
+        text_buffers(batch.column("client_name")),
+        text_buffers(batch.column("aum")),
+        text_buffers(batch.column("investments")),
+        text_buffers(batch.column("updated_at")),
+    )
     # Few distinct spellings: each parsed once by the scalar rules, then spread by index.
-    sfo_values, sfo_index = _dictionary(batch.column("is_sfo"))
-    sfo_parsed = np.array([_parse_flag(value) for value in sfo_values] + [0], dtype=np.int64)[sfo_index]
-    vouched &= sfo_parsed >= 0
-    type_values, type_index = _dictionary(batch.column("investor_type"))
-    investor_type = np.array([_parse_investor_type(value) for value in type_values] + [0], dtype=np.int64)[type_index]
-    vouched &= investor_type >= 0
+    is_sfo = _parsed_spellings(batch.column("is_sfo"), _parse_flag)
+    investor_type = _parsed_spellings(batch.column("investor_type"), _parse_investor_type)
+    vouched &= (is_sfo >= 0) & (investor_type >= 0)
 
     packed, aum_cents, investments_cents, amount_tested, threshold = reference_codes(
         policy,
         aum=aum,
         investments=investments,
-        investments_known=~investments_blank,
-        is_sfo=sfo_parsed == 1,
+        investments_known=investments != NULL_CENTS,
+        is_sfo=is_sfo == 1,
         investor_type=np.maximum(investor_type, 0),
     )
-    return ReferenceBatch(vouched, packed, aum_cents, investments_cents, amount_tested, threshold)
+    return ReferenceBatch(
+        vouched, key_hashes, name_hashes, packed, aum_cents, investments_cents, amount_tested, threshold
+    )
 
 
 def reference_codes(
@@ -143,11 +147,19 @@ def reference_codes(
     """
     tier_1, tier_2 = _cents_of(policy.tier_1_min_aum), _cents_of(policy.tier_2_min_aum)
     person, entity = _cents_of(policy.qp_min_investments_person), _cents_of(policy.qp_min_investments_entity)
-    reason = np.select([is_sfo, aum >= tier_1, aum >= tier_2], [0, 1, 2], default=3)
-    tier_of_reason = np.array([TIERS.index(client_tier(name)) for name in TIER_REASONS])
-    priority_of_tier = np.array([tier_priority(name) for name in TIERS])
-    tier = tier_of_reason[reason]
-    category = np.select(
+    # The ladder's two tests on amounts; every packed column follows from them, the flag and the type.
+    reason = np.where(is_sfo, 0, np.where(aum >= tier_1, 1, np.where(aum >= tier_2, 2, 3)))
+    sfo_and_type = is_sfo * len(INVESTOR_TYPES) + investor_type
+    amount_tested = np.where(investments_known & (investments > aum), investments, aum)
+    threshold = np.where(_ENTITY.ravel()[sfo_and_type], entity, person)
+    qualified = amount_tested >= threshold
+    packed = _PACKED.ravel()[(reason * _PACKED[0].size + sfo_and_type * 2) + qualified]
+    return packed, aum, np.where(investments_known, investments, NULL_CENTS), amount_tested, threshold
+
+
+def qp_categories(is_sfo: Bools, investor_type: I64) -> I64:
+    """The QP category (an index into QP_CATEGORIES) of each client: an SFO tests as a family company."""
+    return np.select(
         [
             is_sfo,
             investor_type == INVESTOR_TYPES.index("family_company"),
@@ -160,30 +172,44 @@ def reference_codes(
         ],
         default=QP_CATEGORIES.index("natural_person"),
     )
-    amount_tested = np.where(investments_known & (investments > aum), investments, aum)
-    threshold = np.where(category == QP_CATEGORIES.index("entity"), entity, person).astype(np.int64)
-    qualified = amount_tested >= threshold
-    packed = pack_codes(
+
+
+def packed_codes(reason: I64, is_sfo: Bools, investor_type: I64, qualified: Bools) -> U64:
+    """Every packed column, from the tier reason (an index into TIER_REASONS), the flag, the type and the QP test."""
+    tier = np.array([TIERS.index(client_tier(name)) for name in TIER_REASONS])[reason]
+    category = qp_categories(is_sfo, investor_type)
+    return pack_codes(
         is_sfo=is_sfo.astype(np.int64),
         investor_type=investor_type,
         tier=tier,
         tier_label=tier,
-        priority=priority_of_tier[tier],
+        priority=np.array([tier_priority(name) for name in TIERS])[tier],
         tier_reason=reason,
         qp_category=category,
         is_qualified_purchaser=qualified.astype(np.int64),
         qp_basis=np.where(qualified, category, NULL_CODE),
         policy_version=np.zeros_like(tier),
     )
-    return packed, aum, np.where(investments_known, investments, NULL_CENTS), amount_tested, threshold
 
 
 def pack_codes(**codes: npt.NDArray[np.int64]) -> U64:
     """Small codes (0-15), four bits each, in PACKED_COLUMNS order."""
-    packed = np.zeros(len(next(iter(codes.values()))), np.uint64)
+    packed = np.zeros(np.shape(next(iter(codes.values()))), np.uint64)
     for position, name in enumerate(PACKED_COLUMNS):
         packed |= codes[name].astype(np.uint64) << np.uint64(4 * position)
     return packed
+
+
+# Tables of every combination of their inputs (4 x 2 x 3 x 2 packs; whether a flag and type test
+# as an entity): a lookup per row instead of a dozen passes.
+_ENTITY = qp_categories(
+    *np.meshgrid([False, True], np.arange(len(INVESTOR_TYPES)), indexing="ij")
+) == QP_CATEGORIES.index("entity")
+_PACKED = packed_codes(
+    *np.meshgrid(
+        np.arange(len(TIER_REASONS)), [False, True], np.arange(len(INVESTOR_TYPES)), [False, True], indexing="ij"
+    )
+)
 
 
 # ---------- raw text, vectorized
@@ -248,12 +274,19 @@ def _parse_investor_type(raw: str) -> int:
     return -1 if parsed is None else INVESTOR_TYPES.index(parsed)
 
 
-def _dictionary(text: pa.Array) -> tuple[list[str], npt.NDArray[np.int64]]:
-    """The distinct non-null values and, per row, an index into them; null rows point one past the end."""
-    encoded = pc.dictionary_encode(as_string(text))
-    values = encoded.dictionary.to_pylist()
-    indices = pc.fill_null(encoded.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
-    return values, indices
+def _parsed_spellings(text: pa.Array | pa.ChunkedArray, parse: Callable[[str], int]) -> I64:
+    """`parse` of each row's text (0 for null), each distinct spelling parsed once."""
+    text = as_string(text)
+    codes, firsts, coded = spelling_codes(*text_buffers(text), MOST_SPELLINGS)
+    if coded:
+        spellings = text.take(pa.array(firsts)).to_pylist()
+    else:
+        # More spellings than a column of flags or types has: Arrow's hash table codes them.
+        encoded = pc.dictionary_encode(text)
+        spellings = encoded.dictionary.to_pylist()
+        codes = pc.fill_null(encoded.indices, len(spellings)).to_numpy(zero_copy_only=False).astype(np.int64)
+    parsed: I64 = np.array([parse(spelling) for spelling in spellings] + [0], np.int64)[codes]
+    return parsed
 
 
 def _is_null(values: pa.Array) -> Bools:
