@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from services.crm.arrow_check import EngineFingerprints, verify_batches
 from services.crm.client_priority import PriorityScorer
+from services.crm.duckdb_reader import DuckDBBatchReader
 from services.crm.queries import coded_mart_select
 from services.crm.raw_clients import RAW_COLUMNS, RawClient, validate_clients
 from services.crm.scalar_check import expected_reject_key, verify_row_by_row
@@ -261,6 +263,34 @@ def test_the_batch_path_reports_exactly_what_the_scalar_path_reports(engine: str
         scalar, batch = both_paths(loader, tables)
         assert normalized(batch) == normalized(scalar)
         assert batch.ok == scalar.ok
+
+    check()
+
+
+class PythonHashedMart(DuckDBBatchReader):
+    """DuckDB as the check sees it when DuckDB's hash() is not the one `fingerprints` computes."""
+
+    def engine_fingerprints(self, relation: str, labels: Labels) -> EngineFingerprints | None:
+        return None
+
+
+def test_duckdb_reports_the_same_with_the_mart_hashed_in_python(tmp_path: Path) -> None:
+    """The path a DuckDB whose hash() differed would take (`duckdb_reader.hashes_agree`): same report."""
+    loader = Loader("duckdb", tmp_path)
+
+    @settings(HYPOTHESIS, max_examples=examples(10))
+    @given(table=client_tables, tampering=tamperings)
+    def check(table: list[dict[str, str | None]], tampering: list[tuple[str, int]]) -> None:
+        tables = reference_tables(table, RAW_COLUMNS[:-1])
+        for how, pick in tampering:
+            tamper(tables, how, pick)
+        warehouse, relations = loader.load(tables)
+        with warehouse:
+            assert isinstance(warehouse, DuckDBWarehouse)
+            scalar = verify_row_by_row(warehouse, relations, SCORER)
+            in_python = verify_batches(PythonHashedMart(warehouse.connection), relations, SCORER)
+            in_sql = verify_batches(DuckDBBatchReader(warehouse.connection), relations, SCORER)
+        assert normalized(in_python) == normalized(scalar) == normalized(in_sql)
 
     check()
 

@@ -6,8 +6,8 @@ How it stays exact and flat in memory (docs/decisions/0005-batch-verification.md
    the source): every client with a reject is *flagged* and compared by the scalar check.
 2. The source streams by; every row the vectorized reference vouches for becomes one fingerprint
    added to its key's bucket, every other row is kept and its client flagged.
-3. The mart's rows of unflagged clients become fingerprints in their buckets (computed by the
-   engine where it can, `BatchReader.engine_fingerprints`); the rows of flagged clients are kept.
+3. The mart's rows of unflagged clients become fingerprints in their buckets (DuckDB computes
+   them in SQL, `BatchReader.engine_fingerprints`); the rows of flagged clients are kept.
 4. Buckets whose sums or counts differ are read again from both sides, and the scalar
    ``compare`` runs on the kept rows and those buckets' rows, reporting each mismatch with mart
    and reference values. Memory grows with the irregular rows, not with N.
@@ -74,11 +74,20 @@ class BatchReader(Protocol):
         """The query's rows whose client_id hashes into one of the buckets, or more (all, if the engine can't tell)."""
         ...
 
-    def engine_fingerprints(
-        self, relation: str, excluded_ids: pa.Array, labels: Labels
-    ) -> tuple[Iterator[tuple[U64, U64]], Iterator[pa.RecordBatch]] | None:
-        """Computed by the engine, where it can (else None): the key hashes and fingerprints of the
-        mart's rows whose client_id is not among `excluded_ids`, and (`queries.mart_select`) the rows that are."""
+    def engine_fingerprints(self, relation: str, labels: Labels) -> EngineFingerprints | None:
+        """The mart fingerprinted by the engine, where it can (else None)."""
+        ...
+
+
+class EngineFingerprints(Protocol):
+    """A mart whose key hashes and fingerprints the engine computes (`fingerprints.fingerprint`'s spec)."""
+
+    def every_row(self) -> Iterator[tuple[U64, U64]]:
+        """Every row's key hash and fingerprint, in batches."""
+        ...
+
+    def rows_of(self, ids: pa.Array) -> Iterator[pa.RecordBatch]:
+        """The rows of these client ids (`queries.mart_select`), with their `key_hash` and `fingerprint`."""
         ...
 
 
@@ -139,16 +148,22 @@ def _mart_pass(
     actual = Buckets()
     kept_mart: list[dict[str, object]] = []
     mart_count = 0
-    in_engine = reader.engine_fingerprints(mart, flagged_ids, labels)
+    in_engine = reader.engine_fingerprints(mart, labels)
     if in_engine is not None:
-        fingerprinted, flagged_rows = in_engine
-        for keys, fingerprints in fingerprinted:
+        flagged_keys = KeySet([hash_text(flagged_ids)])
+        some_flagged = False
+        for keys, fingerprints in in_engine.every_row():
             actual.add(keys, fingerprints, np.ones(keys.size, np.bool_))
+            # A flagged id hashes to a flagged key: when no key matches, no row is flagged.
+            some_flagged = some_flagged or bool(flagged_keys.contains(keys).any())
             mart_count += keys.size
             if on_progress is not None:
                 on_progress(mart_count)
-        for batch in flagged_rows:
-            kept_mart += mart_rows(batch)
+        if some_flagged:
+            # Out of the sums again, by exact id, for the scalar check.
+            for batch in in_engine.rows_of(flagged_ids):
+                actual.remove(_uint64s(batch.column("key_hash")), _uint64s(batch.column("fingerprint")))
+                kept_mart += mart_rows(batch.drop_columns(["key_hash", "fingerprint"]))
         return actual, kept_mart
 
     def observed_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, U64, U64]:
@@ -164,6 +179,10 @@ def _mart_pass(
         if on_progress is not None:
             on_progress(mart_count)
     return actual, kept_mart
+
+
+def _uint64s(values: pa.Array | pa.ChunkedArray) -> U64:
+    return np.asarray(values.to_numpy(zero_copy_only=False)).view(np.uint64)
 
 
 def _among(ids: pa.Array | pa.ChunkedArray, flagged_ids: pa.Array) -> Bools:

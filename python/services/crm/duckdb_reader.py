@@ -15,7 +15,7 @@ import pyarrow as pa
 from services.crm.arrow_check import prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import BUCKET_BITS, mart_fingerprints
-from services.crm.queries import fingerprint_select, mart_select
+from services.crm.queries import fingerprint_columns, fingerprint_select, mart_columns
 from services.crm.vectorized_reference import MONEY_COLUMNS, Labels
 from services.crm.verification_report import COMPARED_COLUMNS, VerificationReport
 from services.crm.warehouse import Relations
@@ -65,34 +65,28 @@ class DuckDBBatchReader:
         )
         return self.batches(narrowed, **{picked: pa.table({"bucket": pa.array(buckets, pa.uint64())})})
 
-    def engine_fingerprints(
-        self, relation: str, excluded_ids: pa.Array, labels: Labels
-    ) -> tuple[Iterator[tuple[U64, U64]], Iterator[pa.RecordBatch]] | None:
-        if not hashes_agree(self.connection, labels):
-            return None
-        excluded = next(_names)
-        ids = {excluded: pa.table({"client_id": excluded_ids})}
-        regular = f"(select m.* from {relation} as m anti join {excluded} as f on m.client_id = f.client_id) as regular"
-        flagged = f"(select m.* from {relation} as m semi join {excluded} as f on m.client_id = f.client_id) as flagged"
-        fingerprinted = 0
+    def engine_fingerprints(self, relation: str, labels: Labels) -> DuckDBFingerprints | None:
+        return DuckDBFingerprints(self, relation, labels) if hashes_agree(self.connection, labels) else None
 
-        def fingerprints() -> Iterator[tuple[U64, U64]]:
-            nonlocal fingerprinted
-            for batch in self.batches(fingerprint_select(regular, labels), **ids):
-                fingerprinted += batch.num_rows
-                yield (
-                    batch.column("key_hash").to_numpy().view(np.uint64),
-                    batch.column("fingerprint").to_numpy().view(np.uint64),
-                )
 
-        def flagged_rows() -> Iterator[pa.RecordBatch]:
-            # Read after the fingerprints. Most flagged clients (the rejected ones above all) have no
-            # mart row: the count, which DuckDB keeps, spares a scan of the mart then.
-            count = self.connection.execute(f"select count(*) from {relation}").fetchall()[0][0]
-            if count > fingerprinted:
-                yield from self.batches(mart_select(flagged, self.cents_in_sql), **ids)
+class DuckDBFingerprints:
+    """The arrow_check.EngineFingerprints of a DuckDB mart: DuckDB's hash() of each row, in SQL."""
 
-        return fingerprints(), flagged_rows()
+    def __init__(self, reader: DuckDBBatchReader, relation: str, labels: Labels) -> None:
+        self.reader, self.relation, self.labels = reader, relation, labels
+
+    def every_row(self) -> Iterator[tuple[U64, U64]]:
+        for batch in self.reader.batches(fingerprint_select(self.relation, self.labels)):
+            yield (
+                batch.column("key_hash").to_numpy().view(np.uint64),
+                batch.column("fingerprint").to_numpy().view(np.uint64),
+            )
+
+    def rows_of(self, ids: pa.Array) -> Iterator[pa.RecordBatch]:
+        picked = next(_names)
+        rows = f"(select m.* from {self.relation} as m semi join {picked} as p on m.client_id = p.client_id) as rows"
+        columns = f"{mart_columns(self.reader.cents_in_sql)}, {fingerprint_columns(self.labels)}"
+        return self.reader.batches(f"select {columns} from {rows}", **{picked: pa.table({"client_id": ids})})
 
 
 @functools.cache

@@ -199,6 +199,13 @@ class Buckets:
         """Add the selected rows' fingerprints to their key's bucket."""
         add_to_buckets(self.table, key_hashes, fingerprints, selected, self.bits)
 
+    def remove(self, key_hashes: U64, fingerprints: U64) -> None:
+        """Take these rows' fingerprints out of their buckets again (few rows: NumPy's unbuffered add)."""
+        buckets = bucket_of(key_hashes, self.bits)
+        with np.errstate(over="ignore"):
+            np.add.at(self.table[:, 0], buckets, -fingerprints)
+        np.add.at(self.table[:, 1], buckets, np.uint64(2**64 - 1))
+
     def differing(self, other: Buckets) -> npt.NDArray[np.intp]:
         """The buckets whose sums or counts disagree."""
         return np.flatnonzero((self.table != other.table).any(axis=1))

@@ -10,13 +10,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from services.crm.arrow_check import prefetched, verify_batches
+from services.crm.arrow_check import EngineFingerprints, prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
 from services.crm.vectorized_reference import Labels
 from services.crm.verification_report import VerificationReport
 from services.crm.warehouse import Relations
 
-U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
 
@@ -77,9 +76,7 @@ class PostgresBatchReader:
         # PostgreSQL has no hash() that is the check's: the check picks the buckets' rows itself.
         return self.batches(sql)
 
-    def engine_fingerprints(
-        self, relation: str, excluded_ids: pa.Array, labels: Labels
-    ) -> tuple[Iterator[tuple[U64, U64]], Iterator[pa.RecordBatch]] | None:
+    def engine_fingerprints(self, relation: str, labels: Labels) -> EngineFingerprints | None:
         return None
 
     def close(self) -> None:

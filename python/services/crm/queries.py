@@ -35,11 +35,15 @@ def mart_select(relation: str, cents_in_sql: bool = True) -> str:
     10^16. DuckDB hands out decimal128 as it stores it, whose unscaled integer is the cents
     (`fingerprints.cents`): the widening would cost it more than the rest of the read.
     """
-    selected = ", ".join(
+    return f"select {mart_columns(cents_in_sql)} from {relation}"
+
+
+def mart_columns(cents_in_sql: bool) -> str:
+    """`mart_select`'s column list."""
+    return ", ".join(
         cents_sql(column) if column in MONEY_COLUMNS and cents_in_sql else column
         for column in ("client_id", *COMPARED_COLUMNS)
     )
-    return f"select {selected} from {relation}"
 
 
 def cents_sql(column: str) -> str:
@@ -48,12 +52,15 @@ def cents_sql(column: str) -> str:
 
 
 def fingerprint_select(relation: str, labels: Labels) -> str:
-    """DuckDB: each row's key hash and fingerprint by DuckDB's own ``hash()`` (the spec of `fingerprints.fingerprint`).
+    """DuckDB: each row's key hash and fingerprint by DuckDB's own ``hash()``, the spec `fingerprints` follows."""
+    return f"select {fingerprint_columns(labels)} from {relation}"
 
-    Each compared column is hashed as the type the spec assumes (a cast to its own type costs nothing).
-    """
+
+def fingerprint_columns(labels: Labels) -> str:
+    """`key_hash` and `fingerprint`. Each compared column is hashed as the type the spec assumes (a cast
+    to its own type costs nothing)."""
     typed = ["client_id", *(f"cast({column} as {_fingerprint_type(column, labels)})" for column in COMPARED_COLUMNS)]
-    return f"select hash(client_id) as key_hash, hash({', '.join(typed)}) as fingerprint from {relation}"
+    return f"hash(client_id) as key_hash, hash({', '.join(typed)}) as fingerprint"
 
 
 def _fingerprint_type(column: str, labels: Labels) -> str:
