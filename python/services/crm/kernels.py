@@ -296,22 +296,24 @@ def row_fingerprints(key_hashes: U64, name_hashes: U64, money: I64, packed: U64,
     Money hashes as DuckDB's decimal(18, 2), which is its int64 of cents; null cents as null.
     """
     layout, code_hashes = parts
-    rows = key_hashes.size
-    fingerprints = np.empty(rows, np.uint64)
-    for row in range(rows):
-        value = key_hashes[row]
-        for column in range(layout.shape[0]):
-            kind, index = layout[column, 0], layout[column, 1]
-            if kind == 0:
-                part = name_hashes[row]
-            elif kind == 1:
+    # Column by column: each row's chain of combines is sequential, but rows are independent, so a
+    # loop over rows keeps the multiplier busy (row by row it waited on each multiply).
+    fingerprints = key_hashes.copy()
+    for column in range(layout.shape[0]):
+        kind, index = layout[column, 0], layout[column, 1]
+        if kind == 0:
+            for row in range(fingerprints.size):
+                fingerprints[row] = combine_hashes(fingerprints[row], name_hashes[row])
+        elif kind == 1:
+            for row in range(fingerprints.size):
                 cents = money[index, row]
                 part = NULL_HASH if cents == NULL_CENTS else murmur64(np.uint64(cents))
-            else:
-                code = (packed[row] >> np.uint64(4 * index)) & np.uint64(15)
-                part = code_hashes[index, code]
-            value = combine_hashes(value, part)
-        fingerprints[row] = value
+                fingerprints[row] = combine_hashes(fingerprints[row], part)
+        else:
+            shift = np.uint64(4 * index)
+            for row in range(fingerprints.size):
+                part = code_hashes[index, (packed[row] >> shift) & np.uint64(15)]
+                fingerprints[row] = combine_hashes(fingerprints[row], part)
     return fingerprints
 
 
