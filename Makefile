@@ -25,12 +25,14 @@ $(BIN)/python:
 # resolution (--no-deps also keeps pip from asking for a pin of each `pkg[extra]` a package
 # requires); pip check then proves it complete. Then the project itself, from the same lock.
 # Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on our machines) pip skips
-# it, and every command would compile numba's and dbt's sources again (0.6 s a `verify`).
+# it, and every command would compile numba's and dbt's sources again (0.6 s a `verify`). So are
+# the check's compiled loops (numba's cache), which its first run would otherwise compile (3 s).
 $(VENV)/.installed-%: requirements/%.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r $<
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib python > /dev/null
+	$(BIN)/python -c 'from services.crm.arrow_check import compile_kernels; compile_kernels()'
 	touch $@
 
 ## setup: create .venv and install the project with its engine adapters and test tools

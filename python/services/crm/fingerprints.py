@@ -25,6 +25,7 @@ from services.crm.kernels import (
     decimal_cents,
     hash_texts,
     murmur64,
+    read_only,
     row_fingerprints,
 )
 from services.crm.vectorized_reference import (
@@ -197,7 +198,7 @@ class Buckets:
 
     def add(self, key_hashes: U64, fingerprints: U64, selected: Bools) -> None:
         """Add the selected rows' fingerprints to their key's bucket."""
-        add_to_buckets(self.table, key_hashes, fingerprints, selected, self.bits)
+        add_to_buckets(self.table, read_only(key_hashes), read_only(fingerprints), selected, self.bits)
 
     def remove(self, key_hashes: U64, fingerprints: U64) -> None:
         """Take these rows' fingerprints out of their buckets again (few rows: NumPy's unbuffered add)."""

@@ -45,6 +45,7 @@ PLAIN_MAX_DECIMALS = 2
 ZERO, NINE, POINT = ord("0"), ord("9"), ord(".")
 
 F = TypeVar("F", bound=Callable[..., Any])
+A = TypeVar("A", bound=np.ndarray)
 
 
 def _compiled(function: F) -> F:
@@ -56,6 +57,14 @@ def _compiled(function: F) -> F:
 def _inlined(function: F) -> F:
     """A rule on one value, compiled into each loop that calls it (a call per row would cost more than the rule)."""
     return cast(F, numba.njit(nogil=True, cache=True, inline="always")(function))
+
+
+def read_only(array: A) -> A:
+    """A read-only view of the array. Numba compiles a function once per kind of array, writable or
+    not: the loops take their data and key arrays read-only (as engines' buffers are), one kind each."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 # ---------- one value

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from services.crm.client_priority import TIERS, client_tier, tier_label, tier_priority
-from services.crm.kernels import NULL_CENTS, plain_amounts, plain_source_rows, plain_texts, spelling_codes
+from services.crm.kernels import NULL_CENTS, plain_amounts, plain_source_rows, plain_texts, read_only, spelling_codes
 from services.crm.policy import Policy
 from services.crm.raw_clients import INVESTOR_TYPES, clean_text, parse_boolean_text, parse_investor_type_text
 from services.crm.verification_report import COMPARED_COLUMNS
@@ -222,13 +222,17 @@ def as_string(text: pa.Array | pa.ChunkedArray) -> pa.Array:
     return text if text.type == pa.string() else pc.cast(text, pa.string())
 
 
+# The bytes of a column without any: kernels never index an empty array.
+NO_TEXT = pa.py_buffer(b"\0")
+
+
 def string_buffers(text: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
-    """A utf8 array's value offsets (len + 1, as int64) and its data bytes (never empty)."""
+    """A utf8 array's value offsets (len + 1, as int64) and its data bytes (never empty, read-only)."""
     offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1].astype(np.int64)
     data_buffer = text.buffers()[2]
     if data_buffer is None or not data_buffer.size:
-        return offsets, np.zeros(1, np.uint8)
-    return offsets, np.frombuffer(data_buffer, np.uint8)
+        data_buffer = NO_TEXT
+    return offsets, read_only(np.frombuffer(data_buffer, np.uint8))
 
 
 def text_buffers(text: pa.Array | pa.ChunkedArray) -> tuple[I64, npt.NDArray[np.uint8], Bools]:
