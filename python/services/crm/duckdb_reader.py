@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from services.crm.arrow_check import prefetched, verify_batches
+from services.crm.arrow_check import EngineFingerprints, prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import BUCKET_BITS, mart_fingerprints
 from services.crm.queries import fingerprint_columns, fingerprint_select, mart_columns
@@ -65,7 +65,7 @@ class DuckDBBatchReader:
         )
         return self.batches(narrowed, **{picked: pa.table({"bucket": pa.array(buckets, pa.uint64())})})
 
-    def engine_fingerprints(self, relation: str, labels: Labels) -> DuckDBFingerprints | None:
+    def engine_fingerprints(self, relation: str, labels: Labels) -> EngineFingerprints | None:
         return DuckDBFingerprints(self, relation, labels) if hashes_agree(self.connection, labels) else None
 
 
