@@ -23,7 +23,7 @@ from services.crm.queries import coded_mart_select
 from services.crm.raw_clients import RAW_COLUMNS, RawClient, validate_clients
 from services.crm.scalar_check import expected_reject_key, verify_row_by_row
 from services.crm.spark_check import spark_string
-from services.crm.vectorized_reference import NULL_CODE, PACKED_COLUMNS, UNKNOWN_CODE, Labels, plain_text
+from services.crm.vectorized_reference import NULL_CODE, PACKED_COLUMNS, UNKNOWN_CODE, Labels, reference_batch
 from services.crm.verification_report import COMPARED_COLUMNS, REJECT_KEY_COLUMNS, VerificationReport
 from services.crm.verify import verify_warehouse
 from services.crm.warehouse import (
@@ -347,14 +347,15 @@ def test_the_batch_path_vouches_for_every_well_formed_row_itself(engine: str, lo
     ["\tC1", "C1\t", "\u00a0C1", "C1\u00a0", "\u3000C1", "C1\u3000", "C1\n", "\u2003C1", "Cé1"],
 )
 def test_the_vectorized_parser_vouches_only_for_plain_ascii_text(padded: str) -> None:
-    assert plain_text(pa.array([padded, "C1", "C 1", " C1", None, ""])).tolist() == [
-        False,
-        True,
-        True,
-        False,
-        False,
-        False,
-    ]
+    ids = [padded, "C1", "C 1", " C1", None, ""]
+    plain = dict.fromkeys(RAW_COLUMNS, pa.array(["1"] * len(ids), pa.string())) | {
+        "client_id": pa.array(ids, pa.string()),
+        "is_sfo": pa.array(["false"] * len(ids), pa.string()),
+        "investor_type": pa.array(["individual"] * len(ids), pa.string()),
+        "updated_at": pa.nulls(len(ids), pa.string()),
+    }
+    vouched = reference_batch(pa.record_batch(plain), SCORER.policy).vouched
+    assert vouched.tolist() == [False, True, True, False, False, False]
 
 
 def test_an_untouched_reference_mart_passes_both_paths(engine: str, loader: Loader) -> None:

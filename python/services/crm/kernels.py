@@ -185,28 +185,6 @@ def hash_texts(offsets: I64, data: Bytes, present: Bools) -> U64:
 
 
 @_compiled
-def plain_texts(offsets: I64, data: Bytes, present: Bools) -> Bools:
-    """Which texts are present and plain (`_plain_at`)."""
-    rows = offsets.size - 1
-    plain = np.zeros(rows, np.bool_)
-    for row in range(rows):
-        plain[row] = present[row] and _plain_at(data, offsets[row], offsets[row + 1])
-    return plain
-
-
-@_compiled
-def plain_amounts(offsets: I64, data: Bytes, present: Bools) -> tuple[Bools, I64]:
-    """Which texts are present plain amounts (`_amount_at`), and their value in integer cents (0 if not plain)."""
-    rows = offsets.size - 1
-    plain = np.zeros(rows, np.bool_)
-    amounts = np.zeros(rows, np.int64)
-    for row in range(rows):
-        if present[row]:
-            plain[row], amounts[row] = _amount_at(data, offsets[row], offsets[row + 1])
-    return plain, amounts
-
-
-@_compiled
 def plain_source_rows(
     client_id: Text, client_name: Text, aum: Text, investments: Text, updated_at: Text
 ) -> tuple[Bools, U64, U64, I64, I64]:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from services.crm.client_priority import TIERS, client_tier, tier_label, tier_priority
-from services.crm.kernels import NULL_CENTS, plain_amounts, plain_source_rows, plain_texts, read_only, spelling_codes
+from services.crm.kernels import NULL_CENTS, plain_source_rows, read_only, spelling_codes
 from services.crm.policy import Policy
 from services.crm.raw_clients import INVESTOR_TYPES, clean_text, parse_boolean_text, parse_investor_type_text
 from services.crm.verification_report import COMPARED_COLUMNS
@@ -240,27 +240,6 @@ def text_buffers(text: pa.Array | pa.ChunkedArray) -> tuple[I64, npt.NDArray[np.
     text = as_string(text)
     offsets, data = string_buffers(text)
     return offsets, data, ~_is_null(text)
-
-
-def plain_text(text: pa.Array) -> Bools:
-    """Text every cleaning rule leaves as it is: not null, not empty, ASCII, a visible character at each end."""
-    return plain_texts(*text_buffers(text))
-
-
-def blank(text: pa.Array) -> Bools:
-    """Null or the empty string: blank under any cleaning rule."""
-    text = as_string(text)
-    empty: Bools = np.diff(string_buffers(text)[0]) == 0
-    return _is_null(text) | empty
-
-
-def plain_cents(text: pa.Array) -> tuple[Bools, I64]:
-    """Which texts are plain amounts, and their exact value in integer cents (0 where not plain).
-
-    Plain is digits with an optional point and one or two decimals, at most 16 whole digits: the
-    digits without the point are the amount in units of 10^-decimals, an exact int64.
-    """
-    return plain_amounts(*text_buffers(text))
 
 
 def _parse_flag(raw: str) -> int:
