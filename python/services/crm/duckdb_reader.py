@@ -26,7 +26,12 @@ BATCH_ROWS = 1 << 18
 # DuckDB caches scanned blocks up to its memory limit (80% of RAM by default): cap it so the
 # check's memory does not grow with the table.
 DUCKDB_MEMORY_LIMIT = "128MB"
-_names = (f"crm_verify_{number}" for number in itertools.count())
+# Names of the Arrow tables a query reads (itertools.count is safe across threads, a generator is not).
+_numbers = itertools.count()
+
+
+def _name() -> str:
+    return f"crm_verify_{next(_numbers)}"
 
 
 class DuckDBBatchReader:
@@ -58,7 +63,7 @@ class DuckDBBatchReader:
         return prefetched(iter(cursor.sql(sql).to_arrow_reader(self.batch_rows)), "duckdb-reader")
 
     def in_buckets(self, sql: str, buckets: I64) -> Iterator[pa.RecordBatch]:
-        picked = next(_names)
+        picked = _name()
         narrowed = (
             f"select q.* from ({sql}) as q semi join {picked} as b"
             f" on (hash(q.client_id) >> {64 - BUCKET_BITS}) = b.bucket"
@@ -83,7 +88,7 @@ class DuckDBFingerprints:
             )
 
     def rows_of(self, ids: pa.Array) -> Iterator[pa.RecordBatch]:
-        picked = next(_names)
+        picked = _name()
         rows = f"(select m.* from {self.relation} as m semi join {picked} as p on m.client_id = p.client_id) as rows"
         columns = f"{mart_columns(self.reader.cents_in_sql)}, {fingerprint_columns(self.labels)}"
         return self.reader.batches(f"select {columns} from {rows}", **{picked: pa.table({"client_id": ids})})
@@ -122,7 +127,7 @@ def hashes_agree(connection: duckdb.DuckDBPyConnection, labels: Labels) -> bool:
     mart in Python, as on PostgreSQL.
     """
     probe = _probe(labels)
-    name = next(_names)
+    name = _name()
     cursor = connection.cursor()
     cursor.register(name, probe)
     in_sql = cursor.sql(fingerprint_select(name, labels)).to_arrow_table()
