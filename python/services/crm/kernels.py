@@ -12,6 +12,8 @@ value (`_plain_at`, `_hash_at`, `_amount_at`) are the rules; the loops apply the
 
 from __future__ import annotations
 
+import atexit
+import gc
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -43,6 +45,10 @@ FIRST_VISIBLE, LAST_VISIBLE = 0x21, 0x7E
 PLAIN_MAX_WHOLE_DIGITS = 16
 PLAIN_MAX_DECIMALS = 2
 ZERO, NINE, POINT = ord("0"), ord("9"), ord(".")
+
+# Numba leaves hundreds of thousands of objects alive, which Python's last collection at exit walks
+# one by one (0.2 s a process); frozen, that collection skips them.
+atexit.register(gc.freeze)
 
 F = TypeVar("F", bound=Callable[..., Any])
 A = TypeVar("A", bound=np.ndarray)
