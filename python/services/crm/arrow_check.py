@@ -6,8 +6,9 @@ How it stays exact and flat in memory (docs/decisions/0005-batch-verification.md
    the source): every client with a reject is *flagged* and compared by the scalar check.
 2. The source streams by; every row the vectorized reference vouches for becomes one fingerprint
    added to its key's bucket, every other row is kept and its client flagged.
-3. The mart's rows of unflagged clients become fingerprints in their buckets (DuckDB computes
-   them in SQL, `BatchReader.engine_fingerprints`); the rows of flagged clients are kept.
+3. The mart's rows become fingerprints in their buckets (DuckDB computes them in SQL,
+   `BatchReader.engine_fingerprints`), but for the flagged clients' rows, which are kept: their
+   exact ids decide, never a hash.
 4. Buckets whose sums or counts differ are read again from both sides, and the scalar
    ``compare`` runs on the kept rows and those buckets' rows, reporting each mismatch with mart
    and reference values. Memory grows with the irregular rows, not with N.
