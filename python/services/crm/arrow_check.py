@@ -106,6 +106,8 @@ def verify_batches(
     source_sql = source_select(source, reader.columns(source), reader.text_type, reader.text_columns(source))
     rejects = [row for batch in reader.batches(rejects_select(relations.rejects)) for row in batch.to_pylist()]
     rejected_ids = pa.array([row["client_id"] for row in rejects], pa.string())
+    # The engine starts reading the source now, while this process loads the compiled loops (0.3 s).
+    source_batches = reader.batches(source_sql)
     rejected = KeySet([hash_text(rejected_ids)])
 
     def vouched_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, U64, U64]:
@@ -115,7 +117,7 @@ def verify_batches(
 
     expected = Buckets()
     irregular: list[RawClient] = []
-    for batch, vouched, keys, fingerprints in _mapped(vouched_rows, reader.batches(source_sql)):
+    for batch, vouched, keys, fingerprints in _mapped(vouched_rows, source_batches):
         irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(~vouched)).to_pylist())
         expected.add(keys, fingerprints, vouched)
     # The clients the scalar check compares, by their exact id: no hash decides which mart rows
@@ -244,7 +246,7 @@ def _mapped(function: Callable[[pa.RecordBatch], T], batches: Iterator[pa.Record
 
 
 def prefetched(batches: Iterator[pa.RecordBatch], name: str) -> Iterator[pa.RecordBatch]:
-    """The batches, the next ones read by a thread of their own while the caller works on this one."""
+    """The batches, read from now on by a thread of their own, at most PREFETCH_BATCHES ahead of the caller."""
     ahead: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(maxsize=PREFETCH_BATCHES)
 
     def read() -> None:
@@ -257,8 +259,12 @@ def prefetched(batches: Iterator[pa.RecordBatch], name: str) -> Iterator[pa.Reco
 
     thread = threading.Thread(target=read, name=name, daemon=True)
     thread.start()
-    while (item := ahead.get()) is not None:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    thread.join()
+
+    def taken() -> Iterator[pa.RecordBatch]:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        thread.join()
+
+    return taken()
