@@ -3,8 +3,8 @@
     lower() folds non-ASCII letters differently on each engine ("ENTİTY" is "entity"
     on DuckDB), so spellings are compared in ASCII only and anything else is unknown
     (docs/decisions/0007-text-normalisation.md). translate() is spelled the same on
-    DuckDB, PostgreSQL and Spark, but costs each of them ten to fifty times what its own
-    spelling below costs. Python twin: raw_clients.ascii_lower.
+    DuckDB, PostgreSQL and Spark, but costs DuckDB and PostgreSQL ten to fifty times what their
+    own spellings below cost. Python twin: raw_clients.ascii_lower.
 -#}
 {% macro ascii_lower(text_expr) %}
     {{- return(adapter.dispatch('ascii_lower', 'crm_priority')(text_expr)) -}}
@@ -33,16 +33,4 @@
 -#}
 {% macro postgres__ascii_lower(text_expr) -%}
     lower(({{ text_expr }}) collate "C")
-{%- endmacro %}
-
-{#-
-    Spark's translate() takes about 0.15 µs a value (1.45 s per 10M values on two cores); on
-    ASCII text (as many bytes as characters) lower() is exactly the ASCII rule, a thirtieth of
-    that. Other text keeps translate(): Spark's lower() folds non-ASCII letters too.
--#}
-{% macro spark__ascii_lower(text_expr) -%}
-    case
-        when octet_length({{ text_expr }}) = length({{ text_expr }}) then lower({{ text_expr }})
-        else {{ crm_priority.default__ascii_lower(text_expr) }}
-    end
 {%- endmacro %}
