@@ -267,6 +267,38 @@ def test_the_batch_path_reports_exactly_what_the_scalar_path_reports(engine: str
     check()
 
 
+def test_a_mart_wrong_everywhere_is_reported_without_reading_it_all_back(engine: str, loader: Loader) -> None:
+    """Past the recheck limit the differing buckets are counted, not read: a widely wrong mart at 10M
+    would otherwise hold both whole sides in memory (22 GB for 2M wrong rows, measured)."""
+    clients = 300
+    table: list[dict[str, str | None]] = [
+        {
+            "client_id": f"C{number:04d}",
+            "client_name": f"Client {number}",
+            "aum": f"{number * 100_000}.00",
+            "is_sfo": "false",
+            "investor_type": "individual",
+            "investments": None,
+        }
+        for number in range(clients)
+    ]
+    tables = reference_tables(table, RAW_COLUMNS[:-1])
+    for row in tables.mart:
+        row["tier_label"] = f"{row['tier_label']}!"
+    warehouse, relations = loader.load(tables)
+    with warehouse:
+        bounded = verify_warehouse(warehouse, relations, SCORER, recheck_rows=40)  # type: ignore[arg-type]
+        whole = verify_warehouse(warehouse, relations, SCORER)  # type: ignore[arg-type]
+    assert not bounded.ok
+    mismatched = {mismatch.client_id for mismatch in bounded.mismatches}
+    assert 0 < len(mismatched) < clients / 2
+    assert bounded.buckets_unchecked > 0
+    assert len(mismatched) + bounded.clients_unchecked == clients
+    assert "not compared row by row" in bounded.describe()
+    assert whole.buckets_unchecked == 0
+    assert {mismatch.client_id for mismatch in whole.mismatches} == {row["client_id"] for row in tables.mart}
+
+
 class PythonHashedMart(DuckDBBatchReader):
     """DuckDB as the check sees it when DuckDB's hash() is not the one `fingerprints` computes."""
 

@@ -112,6 +112,7 @@ def test_a_successful_build_publishes_a_snapshot_and_parquet(deployment: Deploym
         "unexpected_in_mart": 0,
         "missing_in_rejects": 0,
         "unexpected_in_rejects": 0,
+        "clients_unchecked": 0,
     }
 
 

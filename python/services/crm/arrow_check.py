@@ -43,7 +43,7 @@ from services.crm.queries import mart_select, rejects_select, source_select
 from services.crm.raw_clients import RawClient, clean_text
 from services.crm.scalar_check import compare
 from services.crm.vectorized_reference import MONEY_COLUMNS, Bools, Labels, as_string, reference_batch
-from services.crm.verification_report import VerificationReport
+from services.crm.verification_report import RECHECK_ROWS, VerificationReport
 from services.crm.warehouse import Relations
 
 T = TypeVar("T")
@@ -99,8 +99,12 @@ def verify_batches(
     relations: Relations,
     scorer: PriorityScorer,
     on_progress: Callable[[int], None] | None = None,
+    recheck_rows: int = RECHECK_ROWS,
 ) -> VerificationReport:
-    """The row-by-row check of one warehouse, vectorized and streamed; the same report as ``scalar_check.compare``."""
+    """The row-by-row check of one warehouse, vectorized and streamed; the same report as ``scalar_check.compare``.
+
+    Past `recheck_rows` rows in differing buckets, the rest of those buckets are counted, not read.
+    """
     policy, labels = scorer.policy, Labels.for_policy(scorer.policy)
     source = relations.source
     source_sql = source_select(source, reader.columns(source), reader.text_type, reader.text_columns(source))
@@ -126,7 +130,7 @@ def verify_batches(
     flagged_ids = pc.drop_null(pc.unique(pa.concat_arrays([rejected_ids, irregular_ids])))
 
     actual, kept_mart = _mart_pass(reader, relations.mart, flagged_ids, labels, on_progress)
-    differing = expected.differing(actual)
+    differing, unchecked = expected.to_recheck(actual, recheck_rows)
     if differing.size:
         # Some regular client disagrees: read the rows of its bucket again, from both sides.
         recheck = np.zeros(len(expected.counts), np.bool_)
@@ -139,7 +143,7 @@ def verify_batches(
             picked = recheck[bucket_of(hash_text(ids))] & ~_among(ids, flagged_ids)
             kept_mart += mart_rows(batch.filter(pa.array(picked)))
     report = compare(irregular, kept_mart, rejects, scorer)
-    return account_vouched(report, int(expected.counts.sum() - expected.counts[differing].sum()), int(differing.size))
+    return account_vouched(report, expected, actual, differing, unchecked)
 
 
 def _mart_pass(
@@ -223,12 +227,22 @@ def compile_kernels() -> None:
     mart_fingerprints(mart, labels)
 
 
-def account_vouched(report: VerificationReport, vouched: int, buckets_rechecked: int) -> VerificationReport:
-    """The scalar report of the rechecked rows, plus the rows vouched for by matching buckets."""
+def account_vouched(
+    report: VerificationReport,
+    expected: Buckets,
+    actual: Buckets,
+    rechecked: npt.NDArray[np.intp],
+    unchecked: npt.NDArray[np.intp],
+) -> VerificationReport:
+    """The scalar report of the rechecked rows, plus the rows vouched for by matching buckets and the
+    differing buckets left unread."""
+    vouched = int(expected.counts.sum() - expected.counts[rechecked].sum() - expected.counts[unchecked].sum())
     report.rows_compared += vouched
     report.rows_matched += vouched
     report.rows_vouched = vouched
-    report.buckets_rechecked = buckets_rechecked
+    report.buckets_rechecked = int(rechecked.size)
+    report.buckets_unchecked = int(unchecked.size)
+    report.clients_unchecked = int(np.maximum(expected.counts[unchecked], actual.counts[unchecked]).sum())
     report.mismatches.sort(key=lambda mismatch: mismatch.client_id)
     return report
 

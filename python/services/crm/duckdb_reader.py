@@ -17,7 +17,7 @@ from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import BUCKET_BITS, mart_fingerprints
 from services.crm.queries import fingerprint_columns, fingerprint_select, mart_columns
 from services.crm.vectorized_reference import MONEY_COLUMNS, Labels
-from services.crm.verification_report import COMPARED_COLUMNS, VerificationReport
+from services.crm.verification_report import COMPARED_COLUMNS, RECHECK_ROWS, VerificationReport
 from services.crm.warehouse import Relations
 
 U64 = npt.NDArray[np.uint64]
@@ -143,7 +143,9 @@ def verify_duckdb(
     relations: Relations,
     scorer: PriorityScorer,
     on_progress: Callable[[int], None] | None = None,
+    *,
     batch_rows: int = BATCH_ROWS,
+    recheck_rows: int = RECHECK_ROWS,
 ) -> VerificationReport:
     """The row-by-row check of one DuckDB warehouse, vectorized; the same report as ``scalar_check.compare``."""
     previous = connection.sql(
@@ -152,6 +154,6 @@ def verify_duckdb(
     # DuckDB's own progress bar would print into the caller's output; the caller has on_progress.
     connection.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'; set enable_progress_bar = false")
     try:
-        return verify_batches(DuckDBBatchReader(connection, batch_rows), relations, scorer, on_progress)
+        return verify_batches(DuckDBBatchReader(connection, batch_rows), relations, scorer, on_progress, recheck_rows)
     finally:
         connection.execute(f"set memory_limit = '{previous[0]}'; set enable_progress_bar = {bool(previous[1])}")

@@ -207,6 +207,18 @@ class Buckets:
             np.add.at(self.table[:, 0], buckets, -fingerprints)
         np.add.at(self.table[:, 1], buckets, np.uint64(2**64 - 1))
 
+    def to_recheck(self, other: Buckets, most_rows: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """The differing buckets split in two: the first ones, holding at most `most_rows` rows on the
+        two sides together (always one at least), to read again, and the rest.
+
+        When a mart differs widely, reading back every differing bucket would hold both whole sides
+        in memory for the scalar check: the first ones show what differs, the rest are counted.
+        """
+        differing = self.differing(other)
+        rows = np.cumsum(self.counts[differing] + other.counts[differing])
+        cut = max(1, int(np.searchsorted(rows, most_rows, side="right"))) if differing.size else 0
+        return differing[:cut], differing[cut:]
+
     def differing(self, other: Buckets) -> npt.NDArray[np.intp]:
         """The buckets whose sums or counts disagree."""
         return np.flatnonzero((self.table != other.table).any(axis=1))

@@ -99,6 +99,7 @@ def proof_summary(report: VerificationReport) -> dict[str, object]:
         "unexpected_in_mart": len(report.unexpected_in_mart),
         "missing_in_rejects": len(report.missing_in_rejects),
         "unexpected_in_rejects": len(report.unexpected_in_rejects),
+        "clients_unchecked": report.clients_unchecked,
     }
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 from services.crm.arrow_check import EngineFingerprints, prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
 from services.crm.vectorized_reference import Labels
-from services.crm.verification_report import VerificationReport
+from services.crm.verification_report import RECHECK_ROWS, VerificationReport
 from services.crm.warehouse import Relations
 
 I64 = npt.NDArray[np.int64]
@@ -88,10 +88,11 @@ def verify_postgres(
     relations: Relations,
     scorer: PriorityScorer,
     on_progress: Callable[[int], None] | None = None,
+    recheck_rows: int = RECHECK_ROWS,
 ) -> VerificationReport:
     """The row-by-row check of one PostgreSQL warehouse, vectorized; the same report as ``scalar_check.compare``."""
     reader = PostgresBatchReader(target)
     try:
-        return verify_batches(reader, relations, scorer, on_progress)
+        return verify_batches(reader, relations, scorer, on_progress, recheck_rows)
     finally:
         reader.close()

@@ -36,7 +36,7 @@ from services.crm.queries import coded_mart_select, mart_select, rejects_select,
 from services.crm.raw_clients import RAW_COLUMNS, RawClient, clean_text
 from services.crm.scalar_check import compare
 from services.crm.vectorized_reference import U64, Labels, as_string, reference_batch
-from services.crm.verification_report import VerificationReport
+from services.crm.verification_report import RECHECK_ROWS, VerificationReport
 from services.crm.warehouse import Relations
 
 # Rows per Arrow batch handed to the Python workers: Spark's default (10,000) makes NumPy's
@@ -58,23 +58,29 @@ def verify_spark(
     relations: Relations,
     scorer: PriorityScorer,
     on_progress: Callable[[int], None] | None = None,
+    recheck_rows: int = RECHECK_ROWS,
 ) -> VerificationReport:
     """The row-by-row check of one Spark warehouse, in the executors; the same report as ``scalar_check.compare``.
 
     `on_progress` is called once, with the mart's row count, when the buckets have been compared.
+    Past `recheck_rows` rows in differing buckets, the rest of those buckets are counted, not read.
     """
     # Spark's stage progress bars and INFO logs would print into the caller's output.
     session.sparkContext.setLogLevel("ERROR")
     previous = session.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
     session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
     try:
-        return _verify(session, relations, scorer, on_progress)
+        return _verify(session, relations, scorer, on_progress, recheck_rows)
     finally:
         session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
 
 
 def _verify(
-    session: Any, relations: Relations, scorer: PriorityScorer, on_progress: Callable[[int], None] | None
+    session: Any,
+    relations: Relations,
+    scorer: PriorityScorer,
+    on_progress: Callable[[int], None] | None,
+    recheck_rows: int,
 ) -> VerificationReport:
     from pyspark import StorageLevel  # imported late: only Spark targets need pyspark
 
@@ -113,7 +119,7 @@ def _verify(
         kept_mart = [row for batch in kept.toArrow().to_batches() for row in mart_rows(batch)]
         if on_progress is not None:
             on_progress(int(observed_sums.counts.sum()) + len(kept_mart))
-        differing = expected_sums.differing(observed_sums)
+        differing, unchecked = expected_sums.to_recheck(observed_sums, recheck_rows)
         if differing.size:
             # Some regular client disagrees: read the rows of its bucket again, from both sides.
             recheck = np.zeros(1 << SPARK_BUCKET_BITS, np.bool_)
@@ -126,8 +132,7 @@ def _verify(
     finally:
         session.catalog.dropTempView(flagged_view)
     report = compare(irregular, kept_mart, rejects, scorer)
-    vouched = int(expected_sums.counts.sum() - expected_sums.counts[differing].sum())
-    return account_vouched(report, vouched, int(differing.size))
+    return account_vouched(report, expected_sums, observed_sums, differing, unchecked)
 
 
 def _collected_sums(sums: Any) -> Buckets:

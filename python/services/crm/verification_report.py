@@ -38,6 +38,11 @@ REJECT_KEY_COLUMNS = (
 RejectKey = tuple[object, ...]
 
 
+# Rows (both sides together) read back from differing buckets for the scalar check, at most: about
+# 1 KB each in memory. A mart that differs widely shows its first differences, not all of them.
+RECHECK_ROWS = 100_000
+
+
 @dataclass(frozen=True)
 class Mismatch:
     client_id: str
@@ -60,9 +65,13 @@ class VerificationReport:
     missing_in_rejects: list[RejectKey] = field(default_factory=list)
     unexpected_in_rejects: list[RejectKey] = field(default_factory=list)
     # The batch path's own account (0 on the scalar path): rows it vouched for by fingerprint, and
-    # key buckets whose fingerprints disagreed, so that their rows were compared one by one.
+    # key buckets whose fingerprints disagreed, so that their rows were compared one by one; past
+    # its recheck limit, differing buckets it left unread (a difference is proven, not detailed)
+    # and about how many clients they hold.
     rows_vouched: int = 0
     buckets_rechecked: int = 0
+    buckets_unchecked: int = 0
+    clients_unchecked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -73,6 +82,7 @@ class VerificationReport:
             or self.duplicated_in_mart
             or self.missing_in_rejects
             or self.unexpected_in_rejects
+            or self.buckets_unchecked
         )
 
     @property
@@ -87,6 +97,12 @@ class VerificationReport:
             f"{len(self.unexpected_in_mart)} unexpected in mart, {len(self.duplicated_in_mart)} duplicated in mart; "
             f"{self.rejects_compared} rejects, {len(self.missing_in_rejects)} missing, "
             f"{len(self.unexpected_in_rejects)} unexpected"
+            + (
+                f"; {self.buckets_unchecked} more differing key buckets (about {self.clients_unchecked} clients)"
+                " not compared row by row"
+                if self.buckets_unchecked
+                else ""
+            )
         ]
         lines += [
             f"  mismatch client_id={m.client_id} column={m.column} "
