@@ -213,7 +213,7 @@ def _picked_source(
     rejected = KeySet([rejected_keys])
     for batch in batches:
         reference = reference_batch(batch, policy)
-        keys = hash_text(batch.column("client_id"))
+        keys = reference.key_hashes
         regular = reference.vouched & ~rejected.contains(keys)
         yield batch.filter(pa.array(regular & recheck[bucket_of(keys, SPARK_BUCKET_BITS)])).select(list(RAW_COLUMNS))
 
