@@ -95,10 +95,12 @@ def code_hashes(labels: Labels) -> U64:
     return table
 
 
-def fingerprint(key_hash: U64, name: U64, packed: U64, money: tuple[I64, ...], labels: Labels) -> U64:
-    """One 64-bit value per row: DuckDB's hash of its key and every compared column."""
-    cents = np.stack([np.asarray(column, np.int64) for column in money]) if money else np.zeros((0, 0), np.int64)
-    return row_fingerprints(key_hash, name, cents, packed, (LAYOUT, code_hashes(labels)))
+def fingerprint(key_hash: U64, name: U64, packed: U64, money: tuple[I64, I64, I64, I64], labels: Labels) -> U64:
+    """One 64-bit value per row: DuckDB's hash of its key and every compared column (money: MONEY_COLUMNS' cents)."""
+    aum, investments, amount_tested, threshold = (read_only(np.asarray(column, np.int64)) for column in money)
+    return row_fingerprints(
+        key_hash, name, (aum, investments, amount_tested, threshold), packed, (LAYOUT, code_hashes(labels))
+    )
 
 
 def expected_fingerprints(reference: ReferenceBatch, labels: Labels) -> tuple[U64, U64]:
@@ -139,8 +141,9 @@ def mart_codes(batch: pa.RecordBatch, labels: Labels) -> U64:
     return packed
 
 
-def mart_cents(batch: pa.RecordBatch) -> tuple[I64, ...]:
-    return tuple(cents(batch.column(name)) for name in MONEY_COLUMNS)
+def mart_cents(batch: pa.RecordBatch) -> tuple[I64, I64, I64, I64]:
+    aum, investments, amount_tested, threshold = (cents(batch.column(name)) for name in MONEY_COLUMNS)
+    return aum, investments, amount_tested, threshold
 
 
 def cents(money: pa.Array | pa.ChunkedArray) -> I64:

@@ -5,9 +5,9 @@ row on real fingerprints); here each is one pass over the columns' own buffers, 
 Numba and run without the GIL, so the check's threads compute side by side. Every function is
 plain integer arithmetic, exact and the same on every machine, engine and Spark executor.
 
-A text column is a `Text`, what ``vectorized_reference.text_buffers`` returns: int64 offsets
+A text column is a `Text`, what ``vectorized_reference.text_buffers`` returns: Arrow's int32 offsets
 (rows + 1), the UTF-8 data bytes, and a mask of the rows that are not null. The functions on one
-value (`_plain_at`, `_hash_at`, `_amount_at`) are the rules; the loops apply them to columns.
+value (`_hash_and_plain_at`, `_amount_at`) are the rules; the loops apply them to columns.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import numpy.typing as npt
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 Bools = npt.NDArray[np.bool_]
 Bytes = npt.NDArray[np.uint8]
-Text = tuple[I64, Bytes, Bools]
+Text = tuple[I32, Bytes, Bools]
 
 # DuckDB's hash() (duckdb src/common/types/hash.cpp, vector_hash.cpp), so that a fingerprint
 # computed here equals DuckDB's `hash(...)` of the same values: the DuckDB check computes the
@@ -126,25 +127,26 @@ def _hash_at(data: Bytes, start: int, stop: int) -> np.uint64:
     h = TEXT_SEED ^ (length * LENGTH_MULTIPLIER), then for each 8-byte little-endian word of the
     text (the last one zero-padded): h = (h ^ word) * MURMUR_MULTIPLIER; then murmur64(h).
     """
-    value = TEXT_SEED ^ (np.uint64(stop - start) * LENGTH_MULTIPLIER)
-    for position in range(start, stop, WORD_BYTES):
-        value = (value ^ _word_at(data, position, stop)) * MURMUR_MULTIPLIER
-    return murmur64(value)
+    return _hash_and_plain_at(data, start, stop)[0]
 
 
 @_inlined
-def _plain_at(data: Bytes, start: int, stop: int) -> bool:
-    """Text every cleaning rule leaves as it is: not empty, ASCII, a visible character at each end."""
-    first, end = np.uint64(start), np.uint64(stop)
-    if end == first:
-        return False
-    if not (FIRST_VISIBLE <= data[first] <= LAST_VISIBLE and FIRST_VISIBLE <= data[end - np.uint64(1)] <= LAST_VISIBLE):
-        return False
-    # Every byte, no early exit: a loop LLVM vectorizes.
-    bits = np.uint8(0)
-    for position in range(first, end):
-        bits |= data[position]
-    return bool(bits < 0x80)
+def _hash_and_plain_at(data: Bytes, start: int, stop: int) -> tuple[np.uint64, bool]:
+    """`_hash_at`, and whether the text is plain: every cleaning rule leaves it as it is (not empty,
+    ASCII, a visible character at each end). The ASCII test reads the words the hash loads."""
+    value = TEXT_SEED ^ (np.uint64(stop - start) * LENGTH_MULTIPLIER)
+    bits = np.uint64(0)
+    for position in range(start, stop, WORD_BYTES):
+        word = _word_at(data, position, stop)
+        bits |= word
+        value = (value ^ word) * MURMUR_MULTIPLIER
+    plain = (
+        stop > start
+        and FIRST_VISIBLE <= data[np.uint64(start)] <= LAST_VISIBLE
+        and FIRST_VISIBLE <= data[np.uint64(stop - 1)] <= LAST_VISIBLE
+        and (bits & HIGH_BITS) == 0
+    )
+    return murmur64(value), plain
 
 
 @_inlined
@@ -181,7 +183,7 @@ def _same_at(data: Bytes, start: int, other: int, length: int) -> bool:
 
 
 @_compiled
-def hash_texts(offsets: I64, data: Bytes, present: Bools) -> U64:
+def hash_texts(offsets: I32, data: Bytes, present: Bools) -> U64:
     """DuckDB's hash of each text's UTF-8 bytes; NULL_HASH where not present."""
     rows = offsets.size - 1
     hashes = np.empty(rows, np.uint64)
@@ -214,13 +216,12 @@ def plain_source_rows(
     investments_cents = np.zeros(rows, np.int64)
     for row in range(rows):
         start, stop = id_offsets[row], id_offsets[row + 1]
-        key_hashes[row] = _hash_at(id_data, start, stop) if id_present[row] else NULL_HASH
-        ok = id_present[row] and _plain_at(id_data, start, stop)
+        key_hashes[row], ok = _hash_and_plain_at(id_data, start, stop) if id_present[row] else (NULL_HASH, False)
 
         start, stop = name_offsets[row], name_offsets[row + 1]
         if name_present[row] and stop > start:
-            name_hashes[row] = _hash_at(name_data, start, stop)
-            ok = ok and _plain_at(name_data, start, stop)
+            name_hashes[row], name_plain = _hash_and_plain_at(name_data, start, stop)
+            ok = ok and name_plain
         else:
             name_hashes[row] = NULL_HASH
 
@@ -240,7 +241,7 @@ def plain_source_rows(
 
 
 @_compiled
-def spelling_codes(offsets: I64, data: Bytes, present: Bools, most: int) -> tuple[I64, I64, bool]:
+def spelling_codes(offsets: I32, data: Bytes, present: Bools, most: int) -> tuple[I64, I64, bool]:
     """Each row's index among the column's distinct texts (byte for byte), each distinct text's
     first row, and whether it coded them all.
 
@@ -275,13 +276,55 @@ def spelling_codes(offsets: I64, data: Bytes, present: Bools, most: int) -> tupl
     return codes, firsts[:distinct], True
 
 
+# ---------- the scoring ladder
+
+
+@_compiled
+def scored_rows(
+    aum: I64, investments: I64, is_sfo: tuple[I64, I64], investor_type: tuple[I64, I64], ladder: tuple[I64, U64, Bools]
+) -> tuple[Bools, U64, I64, I64]:
+    """The scoring ladder of each row, in one pass: its packed codes, QP amount tested and QP threshold.
+
+    Money in integer cents (investments NULL_CENTS when unknown). `is_sfo` and `investor_type` are
+    (codes, values): a row's flag is values[code] (1 true, 0 false), its type an index into
+    raw_clients.INVESTOR_TYPES; a value below 0 is one the scalar reference must parse, and the row
+    is not `known`. `ladder` = (thresholds, packs, entities), from ``vectorized_reference``:
+    the tier 1 and 2 minimum AUM and the person and entity QP minimums in cents; every packed row
+    of codes by (tier reason, flag, type, qualified); whether a (flag, type) tests as an entity.
+    """
+    flag_codes, flag_values = is_sfo
+    type_codes, type_values = investor_type
+    thresholds, packs, entities = ladder
+    tier_1, tier_2, person, entity = thresholds[0], thresholds[1], thresholds[2], thresholds[3]
+    types = entities.size // 2
+    rows = aum.size
+    known = np.empty(rows, np.bool_)
+    packed = np.empty(rows, np.uint64)
+    amount_tested = np.empty(rows, np.int64)
+    threshold = np.empty(rows, np.int64)
+    for row in range(rows):
+        flag, kind = flag_values[flag_codes[row]], type_values[type_codes[row]]
+        known[row] = flag >= 0 and kind >= 0
+        sfo = flag == 1
+        amount = aum[row]
+        reason = 0 if sfo else 1 if amount >= tier_1 else 2 if amount >= tier_2 else 3
+        sfo_and_type = sfo * types + max(kind, 0)
+        tested = investments[row] if investments[row] != NULL_CENTS and investments[row] > amount else amount
+        minimum = entity if entities[sfo_and_type] else person
+        amount_tested[row], threshold[row] = tested, minimum
+        packed[row] = packs[(reason * 2 * types + sfo_and_type) * 2 + (tested >= minimum)]
+    return known, packed, amount_tested, threshold
+
+
 # ---------- fingerprints and buckets
 
 
 @_compiled
-def row_fingerprints(key_hashes: U64, name_hashes: U64, money: I64, packed: U64, parts: tuple[I64, U64]) -> U64:
+def row_fingerprints(
+    key_hashes: U64, name_hashes: U64, money: tuple[I64, I64, I64, I64], packed: U64, parts: tuple[I64, U64]
+) -> U64:
     """Each row's DuckDB ``hash(client_id, <compared columns>)``, from the hashes of its key and
-    name, its money in cents (`money`: one row of cents per money column) and its packed codes.
+    name, its money in cents (`money`: the cents of each money column, read-only) and its packed codes.
 
     `parts` = (layout, code_hashes). `layout` names the compared columns in order, as (kind, index)
     pairs: kind 0 the name, 1 the money column `index`, 2 the packed column `index`, whose code
@@ -298,8 +341,9 @@ def row_fingerprints(key_hashes: U64, name_hashes: U64, money: I64, packed: U64,
             for row in range(fingerprints.size):
                 fingerprints[row] = combine_hashes(fingerprints[row], name_hashes[row])
         elif kind == 1:
+            amounts = money[index]
             for row in range(fingerprints.size):
-                cents = money[index, row]
+                cents = amounts[row]
                 part = NULL_HASH if cents == NULL_CENTS else murmur64(np.uint64(cents))
                 fingerprints[row] = combine_hashes(fingerprints[row], part)
         else:

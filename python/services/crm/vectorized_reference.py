@@ -11,6 +11,7 @@ itself. Every other row is left to the scalar reference, which stays canonical.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,13 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from services.crm.client_priority import TIERS, client_tier, tier_label, tier_priority
-from services.crm.kernels import NULL_CENTS, plain_source_rows, read_only, spelling_codes
+from services.crm.kernels import NULL_CENTS, plain_source_rows, read_only, scored_rows, spelling_codes
 from services.crm.policy import Policy
 from services.crm.raw_clients import INVESTOR_TYPES, clean_text, parse_boolean_text, parse_investor_type_text
 from services.crm.verification_report import COMPARED_COLUMNS
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 Bools = npt.NDArray[np.bool_]
 
 TIER_REASONS = ("single_family_office", "aum_at_least_tier_1_min", "aum_at_least_tier_2_min", "aum_below_tier_2_min")
@@ -117,44 +119,47 @@ def reference_batch(batch: pa.RecordBatch, policy: Policy) -> ReferenceBatch:
         text_buffers(batch.column("investments")),
         text_buffers(batch.column("updated_at")),
     )
-    # Few distinct spellings: each parsed once by the scalar rules, then spread by index.
-    is_sfo = _parsed_spellings(batch.column("is_sfo"), _parse_flag)
-    investor_type = _parsed_spellings(batch.column("investor_type"), _parse_investor_type)
-    vouched &= (is_sfo >= 0) & (investor_type >= 0)
-
-    packed, aum_cents, investments_cents, amount_tested, threshold = reference_codes(
-        policy,
-        aum=aum,
-        investments=investments,
-        investments_known=investments != NULL_CENTS,
-        is_sfo=is_sfo == 1,
-        investor_type=np.maximum(investor_type, 0),
+    # Few distinct spellings: each parsed once by the scalar rules, then looked up by the ladder.
+    known, packed, amount_tested, threshold = scored_rows(
+        read_only(aum),
+        read_only(investments),
+        _parsed_spellings(batch.column("is_sfo"), _parse_flag),
+        _parsed_spellings(batch.column("investor_type"), _parse_investor_type),
+        _ladder(policy),
     )
-    return ReferenceBatch(
-        vouched, key_hashes, name_hashes, packed, aum_cents, investments_cents, amount_tested, threshold
-    )
+    return ReferenceBatch(vouched & known, key_hashes, name_hashes, packed, aum, investments, amount_tested, threshold)
 
 
 def reference_codes(
     policy: Policy, *, aum: I64, investments: I64, investments_known: Bools, is_sfo: Bools, investor_type: I64
-) -> tuple[U64, I64, I64, I64, I64]:
-    """The reference's columns for plain rows: packed categorical codes and the four money columns in cents.
+) -> tuple[U64, I64, I64]:
+    """The reference's columns for plain rows: packed categorical codes, qp_amount_tested and qp_threshold.
 
     The same rule ladder as client_priority.PriorityScorer, over whole arrays. In: amounts in
     integer cents, investor types as indexes into raw_clients.INVESTOR_TYPES. Out: the codes
-    packed as `pack_codes` does, then aum, investments (NULL_CENTS when unknown),
-    qp_amount_tested and qp_threshold in cents.
+    packed as `pack_codes` does, and the two QP amounts in cents.
     """
-    tier_1, tier_2 = _cents_of(policy.tier_1_min_aum), _cents_of(policy.tier_2_min_aum)
-    person, entity = _cents_of(policy.qp_min_investments_person), _cents_of(policy.qp_min_investments_entity)
-    # The ladder's two tests on amounts; every packed column follows from them, the flag and the type.
-    reason = np.where(is_sfo, 0, np.where(aum >= tier_1, 1, np.where(aum >= tier_2, 2, 3)))
-    sfo_and_type = is_sfo * len(INVESTOR_TYPES) + investor_type
-    amount_tested = np.where(investments_known & (investments > aum), investments, aum)
-    threshold = np.where(_ENTITY.ravel()[sfo_and_type], entity, person)
-    qualified = amount_tested >= threshold
-    packed = _PACKED.ravel()[(reason * _PACKED[0].size + sfo_and_type * 2) + qualified]
-    return packed, aum, np.where(investments_known, investments, NULL_CENTS), amount_tested, threshold
+    _, packed, amount_tested, threshold = scored_rows(
+        read_only(np.asarray(aum, np.int64)),
+        read_only(np.where(investments_known, investments, NULL_CENTS)),
+        (read_only(np.asarray(is_sfo, np.int64)), _IDENTITY),
+        (read_only(np.asarray(investor_type, np.int64)), _IDENTITY),
+        _ladder(policy),
+    )
+    return packed, amount_tested, threshold
+
+
+@functools.cache
+def _ladder(policy: Policy) -> tuple[I64, U64, Bools]:
+    """`kernels.scored_rows`' ladder: the policy's four minimums in cents and the two lookup tables."""
+    minimums = (
+        policy.tier_1_min_aum,
+        policy.tier_2_min_aum,
+        policy.qp_min_investments_person,
+        policy.qp_min_investments_entity,
+    )
+    thresholds = np.array([_cents_of(amount) for amount in minimums], np.int64)
+    return read_only(thresholds), read_only(_PACKED.ravel()), read_only(_ENTITY.ravel())
 
 
 def qp_categories(is_sfo: Bools, investor_type: I64) -> I64:
@@ -210,6 +215,8 @@ _PACKED = packed_codes(
         np.arange(len(TIER_REASONS)), [False, True], np.arange(len(INVESTOR_TYPES)), [False, True], indexing="ij"
     )
 )
+# Values that are their own codes (a flag as 0 or 1, a type as its index): for `scored_rows`.
+_IDENTITY = read_only(np.arange(max(2, len(INVESTOR_TYPES)), dtype=np.int64))
 
 
 # ---------- raw text, vectorized
@@ -226,20 +233,21 @@ def as_string(text: pa.Array | pa.ChunkedArray) -> pa.Array:
 NO_TEXT = pa.py_buffer(b"\0")
 
 
-def string_buffers(text: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
-    """A utf8 array's value offsets (len + 1, as int64) and its data bytes (never empty, read-only)."""
-    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1].astype(np.int64)
+def string_buffers(text: pa.Array) -> tuple[I32, npt.NDArray[np.uint8]]:
+    """A utf8 array's value offsets (len + 1, Arrow's own int32) and its data bytes (never empty); read-only views."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
     data_buffer = text.buffers()[2]
     if data_buffer is None or not data_buffer.size:
         data_buffer = NO_TEXT
     return offsets, read_only(np.frombuffer(data_buffer, np.uint8))
 
 
-def text_buffers(text: pa.Array | pa.ChunkedArray) -> tuple[I64, npt.NDArray[np.uint8], Bools]:
+def text_buffers(text: pa.Array | pa.ChunkedArray) -> tuple[I32, npt.NDArray[np.uint8], Bools]:
     """What the kernels read: a text column's offsets, its UTF-8 bytes, and which rows are not null."""
     text = as_string(text)
     offsets, data = string_buffers(text)
-    return offsets, data, ~_is_null(text)
+    present = np.ones(len(text), np.bool_) if text.null_count == 0 else ~_is_null(text)
+    return offsets, data, read_only(present)
 
 
 def _parse_flag(raw: str) -> int:
@@ -257,8 +265,9 @@ def _parse_investor_type(raw: str) -> int:
     return -1 if parsed is None else INVESTOR_TYPES.index(parsed)
 
 
-def _parsed_spellings(text: pa.Array | pa.ChunkedArray, parse: Callable[[str], int]) -> I64:
-    """`parse` of each row's text (0 for null), each distinct spelling parsed once."""
+def _parsed_spellings(text: pa.Array | pa.ChunkedArray, parse: Callable[[str], int]) -> tuple[I64, I64]:
+    """Each row's spelling code and `parse` of each distinct spelling (0 for null, the last code): the
+    row's value is values[code]. Each distinct spelling is parsed once."""
     text = as_string(text)
     codes, firsts, coded = spelling_codes(*text_buffers(text), MOST_SPELLINGS)
     if coded:
@@ -268,8 +277,8 @@ def _parsed_spellings(text: pa.Array | pa.ChunkedArray, parse: Callable[[str], i
         encoded = pc.dictionary_encode(text)
         spellings = encoded.dictionary.to_pylist()
         codes = pc.fill_null(encoded.indices, len(spellings)).to_numpy(zero_copy_only=False).astype(np.int64)
-    parsed: I64 = np.array([parse(spelling) for spelling in spellings] + [0], np.int64)[codes]
-    return parsed
+    values = np.array([parse(spelling) for spelling in spellings] + [0], np.int64)
+    return read_only(codes), read_only(values)
 
 
 def _is_null(values: pa.Array) -> Bools:
