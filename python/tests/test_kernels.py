@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -22,6 +25,7 @@ from services.crm.vectorized_reference import MONEY_COLUMNS, Labels, text_buffer
 from services.crm.verification_report import COMPARED_COLUMNS
 
 from .conftest import examples
+from .engines import DuckDBMart
 
 MASK = (1 << 64) - 1
 PLAIN_AMOUNT = re.compile(r"[0-9]{1,16}(\.[0-9]{1,2})?")
@@ -32,6 +36,12 @@ texts = st.one_of(
     st.text(alphabet="0123456789. -+eE,$", max_size=22),
     st.from_regex(PLAIN_AMOUNT, fullmatch=True),
 )
+
+
+def combined(so_far: int, value_hash: int) -> int:
+    """DuckDB's hash of several values, one value further (CombineHashScalar in duckdb's hash.hpp)."""
+    so_far ^= so_far >> 32
+    return ((so_far * 0xD6E8FEB86659FD93) & MASK) ^ value_hash
 
 
 def duckdb_hashes(values: Sequence[str | None]) -> list[int]:
@@ -222,13 +232,14 @@ def mart_batches(draw: st.DrawFn) -> tuple[pa.RecordBatch, list[bool]]:
 @settings(max_examples=examples(200), deadline=None)
 @given(mart_batches())
 def test_mart_fingerprints_are_duckdbs_hash_of_the_row(drawn: tuple[pa.RecordBatch, list[bool]]) -> None:
-    """What lets DuckDB fingerprint its mart in SQL: the key hashes, and the fingerprints of rows whose
-    categorical values are labels or null, are DuckDB's hash(). A value outside the labels (which
-    PostgreSQL and Spark code as unknown) never gives DuckDB's fingerprint, so it never matches."""
+    """What lets DuckDB fingerprint its mart in SQL: the key hashes are DuckDB's hash(), and the
+    fingerprints of rows whose categorical values are labels or null are DuckDB's hash() of the
+    compared columns, combined with the key's as DuckDB combines hashes. A value outside the labels
+    (which PostgreSQL and Spark code as unknown) never gives DuckDB's fingerprint, so it never matches."""
     batch, wild = drawn
     connection = duckdb.connect()
     connection.register("mart", pa.Table.from_batches([batch]))
-    in_sql = connection.sql(fingerprint_select("mart", LABELS)).fetchall()
+    in_sql = [(key, combined(key, row)) for key, row in connection.sql(fingerprint_select("mart", LABELS)).fetchall()]
     keys, fingerprints = mart_fingerprints(batch, LABELS)
     assert keys.tolist() == [key for key, _ in in_sql]
     labelled = np.ones(batch.num_rows, np.bool_)
@@ -239,3 +250,42 @@ def test_mart_fingerprints_are_duckdbs_hash_of_the_row(drawn: tuple[pa.RecordBat
     for computed, (_, duckdb_fingerprint), is_labelled in zip(fingerprints.tolist(), in_sql, labelled, strict=True):
         assert (computed == duckdb_fingerprint) == bool(is_labelled)
     assert hashes_agree(connection, LABELS)
+
+
+# Run in a process of its own: the loops this one has already loaded would hide a missing one.
+LOADED_BY_A_CHECK = """
+import json, sys
+from services.crm import kernels
+from services.crm.arrow_check import compile_kernels
+from services.crm.client_priority import PriorityScorer
+from services.crm.duckdb_reader import verify_duckdb
+from services.crm.warehouse import DuckDBWarehouse, Relations
+
+def loaded():
+    return {name: len(loop.signatures) for name, loop in vars(kernels).items() if hasattr(loop, "signatures")}
+
+compile_kernels()
+before = loaded()
+with DuckDBWarehouse(sys.argv[1]) as warehouse:
+    report = verify_duckdb(warehouse.connection, Relations.for_schemas(), PriorityScorer())
+irregular = report.rows_compared - report.rows_vouched
+print(json.dumps({"ok": report.ok, "irregular": irregular, "before": before, "after": loaded()}))
+"""
+
+
+def test_compile_kernels_loads_every_kind_of_loop_a_check_runs(sample_mart: DuckDBMart) -> None:
+    """`make setup` fills numba's cache through compile_kernels. A check that met another kind of
+    array (writable where it warmed read-only, another integer width) would compile that loop in
+    the middle of the check, seconds each."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_BY_A_CHECK, str(sample_mart.db_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    assert loaded["ok"]
+    assert loaded["irregular"] > 0  # the sample's messy rows take the scalar path too
+    warmed = {name for name, count in loaded["before"].items() if count}
+    assert {"plain_source_rows", "spelling_codes", "scored_rows", "row_fingerprints", "keyed_fingerprints"} <= warmed
+    assert loaded["after"] == loaded["before"]

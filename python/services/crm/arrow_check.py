@@ -36,6 +36,7 @@ from services.crm.fingerprints import (
     bucket_of,
     expected_fingerprints,
     hash_text,
+    keyed,
     mart_fingerprints,
     mart_rows,
 )
@@ -89,8 +90,8 @@ class EngineFingerprints(Protocol):
         """Every row's key hash and fingerprint, in batches."""
         ...
 
-    def rows_of(self, ids: pa.Array) -> Iterator[pa.RecordBatch]:
-        """The rows of these client ids (`queries.mart_select`), with their `key_hash` and `fingerprint`."""
+    def rows_of(self, ids: pa.Array) -> Iterator[tuple[pa.RecordBatch, U64, U64]]:
+        """The rows of these client ids (`queries.mart_select`), with their key hashes and fingerprints, in batches."""
         ...
 
 
@@ -170,9 +171,9 @@ def _mart_pass(
                 on_progress(mart_count)
         if some_flagged:
             # Out of the sums again, by exact id, for the scalar check.
-            for batch in in_engine.rows_of(flagged_ids):
-                actual.remove(_uint64s(batch.column("key_hash")), _uint64s(batch.column("fingerprint")))
-                kept_mart += mart_rows(batch.drop_columns(["key_hash", "fingerprint"]))
+            for batch, keys, fingerprints in in_engine.rows_of(flagged_ids):
+                actual.remove(keys, fingerprints)
+                kept_mart += mart_rows(batch)
         return actual, kept_mart
 
     def observed_rows(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Bools, U64, U64]:
@@ -188,10 +189,6 @@ def _mart_pass(
         if on_progress is not None:
             on_progress(mart_count)
     return actual, kept_mart
-
-
-def _uint64s(values: pa.Array | pa.ChunkedArray) -> U64:
-    return np.asarray(values.to_numpy(zero_copy_only=False)).view(np.uint64)
 
 
 def _among(ids: pa.Array | pa.ChunkedArray, flagged_ids: pa.Array) -> Bools:
@@ -215,6 +212,7 @@ def compile_kernels() -> None:
     )
     reference = reference_batch(source, policy)
     keys, fingerprints = expected_fingerprints(reference, labels)
+    keyed(keys, fingerprints)
     buckets = Buckets()
     buckets.add(keys, fingerprints, reference.vouched)
     buckets.remove(keys, fingerprints)

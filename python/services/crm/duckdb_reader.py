@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from services.crm.arrow_check import EngineFingerprints, prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
-from services.crm.fingerprints import BUCKET_BITS, mart_fingerprints
+from services.crm.fingerprints import BUCKET_BITS, keyed, mart_fingerprints
 from services.crm.queries import fingerprint_columns, fingerprint_select, mart_columns
 from services.crm.vectorized_reference import MONEY_COLUMNS, Labels
 from services.crm.verification_report import COMPARED_COLUMNS, RECHECK_ROWS, VerificationReport
@@ -82,16 +82,20 @@ class DuckDBFingerprints:
 
     def every_row(self) -> Iterator[tuple[U64, U64]]:
         for batch in self.reader.batches(fingerprint_select(self.relation, self.labels)):
-            yield (
-                batch.column("key_hash").to_numpy().view(np.uint64),
-                batch.column("fingerprint").to_numpy().view(np.uint64),
-            )
+            yield _keyed_fingerprints(batch)
 
-    def rows_of(self, ids: pa.Array) -> Iterator[pa.RecordBatch]:
+    def rows_of(self, ids: pa.Array) -> Iterator[tuple[pa.RecordBatch, U64, U64]]:
         picked = _name()
         rows = f"(select m.* from {self.relation} as m semi join {picked} as p on m.client_id = p.client_id) as rows"
         columns = f"{mart_columns(self.reader.cents_in_sql)}, {fingerprint_columns(self.labels)}"
-        return self.reader.batches(f"select {columns} from {rows}", **{picked: pa.table({"client_id": ids})})
+        for batch in self.reader.batches(f"select {columns} from {rows}", **{picked: pa.table({"client_id": ids})}):
+            yield (batch.drop_columns(["key_hash", "row_hash"]), *_keyed_fingerprints(batch))
+
+
+def _keyed_fingerprints(batch: pa.RecordBatch) -> tuple[U64, U64]:
+    """The key hashes and fingerprints of a batch holding `queries.fingerprint_columns`."""
+    keys = batch.column("key_hash").to_numpy().view(np.uint64)
+    return keys, keyed(keys, batch.column("row_hash").to_numpy().view(np.uint64))
 
 
 @functools.cache
@@ -130,12 +134,11 @@ def hashes_agree(connection: duckdb.DuckDBPyConnection, labels: Labels) -> bool:
     name = _name()
     cursor = connection.cursor()
     cursor.register(name, probe)
-    in_sql = cursor.sql(fingerprint_select(name, labels)).to_arrow_table()
-    keys, fingerprints = mart_fingerprints(probe.combine_chunks().to_batches()[0], labels)
-    return bool(
-        np.array_equal(in_sql.column("key_hash").to_numpy().view(np.uint64), keys)
-        and np.array_equal(in_sql.column("fingerprint").to_numpy().view(np.uint64), fingerprints)
+    in_sql = _keyed_fingerprints(
+        cursor.sql(fingerprint_select(name, labels)).to_arrow_table().combine_chunks().to_batches()[0]
     )
+    in_python = mart_fingerprints(probe.combine_chunks().to_batches()[0], labels)
+    return all(np.array_equal(engine, python) for engine, python in zip(in_sql, in_python, strict=True))
 
 
 def verify_duckdb(

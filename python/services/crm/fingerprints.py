@@ -1,11 +1,12 @@
 """64-bit fingerprints of compared rows, summed into fixed key buckets: how two sides are compared without a join.
 
-A row's fingerprint is DuckDB's ``hash(client_id, <the compared columns>)`` of the row as the mart
-holds it (text as text, money as decimal(18, 2), flags as boolean, `priority` as integer),
+A row's fingerprint is DuckDB's ``hash(<the compared columns>)`` of the row as the mart holds it
+(text as text, money as decimal(18, 2), flags as boolean, `priority` as integer), combined with
+its key's hash, ``hash(client_id)``, as DuckDB combines the hashes of several values. It is
 computed here from the reference's codes and cents by `kernels.row_fingerprints`. So every engine
 (and every Spark executor) computes the same values from the same bytes, and DuckDB can compute
-its mart's side in SQL (`queries.fingerprint_select`). Money enters as integer cents, flags and
-categories as small codes: no float anywhere.
+its mart's side in SQL (`queries.fingerprint_select`: the two hashes, which `keyed` combines).
+Money enters as integer cents, flags and categories as small codes: no float anywhere.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.crm.kernels import (
     add_to_buckets,
     decimal_cents,
     hash_texts,
+    keyed_fingerprints,
     murmur64,
     read_only,
     row_fingerprints,
@@ -96,11 +98,16 @@ def code_hashes(labels: Labels) -> U64:
 
 
 def fingerprint(key_hash: U64, name: U64, packed: U64, money: tuple[I64, I64, I64, I64], labels: Labels) -> U64:
-    """One 64-bit value per row: DuckDB's hash of its key and every compared column (money: MONEY_COLUMNS' cents)."""
+    """One 64-bit value per row: DuckDB's hash of every compared column, keyed (money: MONEY_COLUMNS' cents)."""
     aum, investments, amount_tested, threshold = (read_only(np.asarray(column, np.int64)) for column in money)
     return row_fingerprints(
         key_hash, name, (aum, investments, amount_tested, threshold), packed, (LAYOUT, code_hashes(labels))
     )
+
+
+def keyed(key_hashes: U64, row_hashes: U64) -> U64:
+    """Fingerprints from the key hashes and the hashes of the compared columns, as an engine computed them."""
+    return keyed_fingerprints(read_only(key_hashes), read_only(row_hashes))
 
 
 def expected_fingerprints(reference: ReferenceBatch, labels: Labels) -> tuple[U64, U64]:

@@ -323,8 +323,9 @@ def scored_rows(
 def row_fingerprints(
     key_hashes: U64, name_hashes: U64, money: tuple[I64, I64, I64, I64], packed: U64, parts: tuple[I64, U64]
 ) -> U64:
-    """Each row's DuckDB ``hash(client_id, <compared columns>)``, from the hashes of its key and
-    name, its money in cents (`money`: the cents of each money column, read-only) and its packed codes.
+    """Each row's fingerprint (``fingerprints``' spec): its DuckDB ``hash(<compared columns>)`` keyed by
+    its key's hash, from the hashes of its key and name, its money in cents (`money`: the cents of
+    each money column, read-only) and its packed codes.
 
     `parts` = (layout, code_hashes). `layout` names the compared columns in order, as (kind, index)
     pairs: kind 0 the name, 1 the money column `index`, 2 the packed column `index`, whose code
@@ -334,23 +335,38 @@ def row_fingerprints(
     layout, code_hashes = parts
     # Column by column: each row's chain of combines is sequential, but rows are independent, so a
     # loop over rows keeps the multiplier busy (row by row it waited on each multiply).
-    fingerprints = key_hashes.copy()
+    hashes = np.empty_like(key_hashes)
     for column in range(layout.shape[0]):
-        kind, index = layout[column, 0], layout[column, 1]
+        kind, index, first = layout[column, 0], layout[column, 1], column == 0
         if kind == 0:
-            for row in range(fingerprints.size):
-                fingerprints[row] = combine_hashes(fingerprints[row], name_hashes[row])
+            for row in range(hashes.size):
+                hashes[row] = _folded(hashes[row], name_hashes[row], first)
         elif kind == 1:
             amounts = money[index]
-            for row in range(fingerprints.size):
+            for row in range(hashes.size):
                 cents = amounts[row]
                 part = NULL_HASH if cents == NULL_CENTS else murmur64(np.uint64(cents))
-                fingerprints[row] = combine_hashes(fingerprints[row], part)
+                hashes[row] = _folded(hashes[row], part, first)
         else:
             shift = np.uint64(4 * index)
-            for row in range(fingerprints.size):
+            for row in range(hashes.size):
                 part = code_hashes[index, (packed[row] >> shift) & np.uint64(15)]
-                fingerprints[row] = combine_hashes(fingerprints[row], part)
+                hashes[row] = _folded(hashes[row], part, first)
+    return keyed_fingerprints(key_hashes, hashes)
+
+
+@_inlined
+def _folded(so_far: np.uint64, part: np.uint64, first: bool) -> np.uint64:
+    """DuckDB's hash of several values, one value further: the first value's hash is its own."""
+    return part if first else combine_hashes(so_far, part)
+
+
+@_compiled
+def keyed_fingerprints(key_hashes: U64, row_hashes: U64) -> U64:
+    """Each row's fingerprint from its key's hash and the hash of its compared columns (read-only arrays)."""
+    fingerprints = np.empty_like(row_hashes)
+    for row in range(row_hashes.size):
+        fingerprints[row] = combine_hashes(key_hashes[row], row_hashes[row])
     return fingerprints
 
 

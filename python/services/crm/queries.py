@@ -52,15 +52,17 @@ def cents_sql(column: str) -> str:
 
 
 def fingerprint_select(relation: str, labels: Labels) -> str:
-    """DuckDB: each row's key hash and fingerprint by DuckDB's own ``hash()``, the spec `fingerprints` follows."""
+    """DuckDB: each row's key hash and the hash of its compared columns by DuckDB's own ``hash()``,
+    which make its fingerprint (`fingerprints.keyed`)."""
     return f"select {fingerprint_columns(labels)} from {relation}"
 
 
 def fingerprint_columns(labels: Labels) -> str:
-    """`key_hash` and `fingerprint`. Each compared column is hashed as the type the spec assumes (a cast
-    to its own type costs nothing)."""
-    typed = ["client_id", *(f"cast({column} as {_fingerprint_type(column, labels)})" for column in COMPARED_COLUMNS)]
-    return f"hash(client_id) as key_hash, hash({', '.join(typed)}) as fingerprint"
+    """`key_hash` and `row_hash`. Each compared column is hashed as the type the spec assumes (a cast
+    to its own type costs nothing). The key is combined in Python: hashing it twice in SQL cost a
+    tenth of the mart's pass."""
+    typed = (f"cast({column} as {_fingerprint_type(column, labels)})" for column in COMPARED_COLUMNS)
+    return f"hash(client_id) as key_hash, hash({', '.join(typed)}) as row_hash"
 
 
 def _fingerprint_type(column: str, labels: Labels) -> str:

@@ -239,7 +239,7 @@ def string_buffers(text: pa.Array) -> tuple[I32, npt.NDArray[np.uint8]]:
     data_buffer = text.buffers()[2]
     if data_buffer is None or not data_buffer.size:
         data_buffer = NO_TEXT
-    return offsets, read_only(np.frombuffer(data_buffer, np.uint8))
+    return read_only(offsets), read_only(np.frombuffer(data_buffer, np.uint8))
 
 
 def text_buffers(text: pa.Array | pa.ChunkedArray) -> tuple[I32, npt.NDArray[np.uint8], Bools]:
