@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -252,9 +253,11 @@ def test_mart_fingerprints_are_duckdbs_hash_of_the_row(drawn: tuple[pa.RecordBat
     assert hashes_agree(connection, LABELS)
 
 
-# Run in a process of its own: the loops this one has already loaded would hide a missing one.
+# Run in a process of its own: the loops and modules this one has already loaded would hide what a check loads.
 LOADED_BY_A_CHECK = """
-import json, sys
+import importlib.util, json, sys
+# Installed here (for datacompy), where pyarrow would find it: a check must not import it all the same.
+assert importlib.util.find_spec("pandas") is not None
 from services.crm import kernels
 from services.crm.arrow_check import compile_kernels
 from services.crm.client_priority import PriorityScorer
@@ -269,23 +272,37 @@ before = loaded()
 with DuckDBWarehouse(sys.argv[1]) as warehouse:
     report = verify_duckdb(warehouse.connection, Relations.for_schemas(), PriorityScorer())
 irregular = report.rows_compared - report.rows_vouched
-print(json.dumps({"ok": report.ok, "irregular": irregular, "before": before, "after": loaded()}))
+pandas = "pandas" in sys.modules
+print(json.dumps({"ok": report.ok, "irregular": irregular, "before": before, "after": loaded(), "pandas": pandas}))
 """
 
 
-def test_compile_kernels_loads_every_kind_of_loop_a_check_runs(sample_mart: DuckDBMart) -> None:
-    """`make setup` fills numba's cache through compile_kernels. A check that met another kind of
-    array (writable where it warmed read-only, another integer width) would compile that loop in
-    the middle of the check, seconds each."""
+@pytest.fixture(scope="module")
+def loaded_by_a_check(sample_mart: DuckDBMart) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-c", LOADED_BY_A_CHECK, str(sample_mart.db_path)],
         capture_output=True,
         text=True,
         check=True,
     )
-    loaded = json.loads(result.stdout.splitlines()[-1])
+    loaded: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    return loaded
+
+
+def test_compile_kernels_loads_every_kind_of_loop_a_check_runs(loaded_by_a_check: dict[str, Any]) -> None:
+    """`make setup` fills numba's cache through compile_kernels. A check that met another kind of
+    array (writable where it warmed read-only, another integer width) would compile that loop in
+    the middle of the check, seconds each."""
+    loaded = loaded_by_a_check
     assert loaded["ok"]
     assert loaded["irregular"] > 0  # the sample's messy rows take the scalar path too
     warmed = {name for name, count in loaded["before"].items() if count}
     assert {"plain_source_rows", "spelling_codes", "scored_rows", "row_fingerprints", "keyed_fingerprints"} <= warmed
     assert loaded["after"] == loaded["before"]
+
+
+def test_a_duckdb_check_does_not_import_pandas(loaded_by_a_check: dict[str, Any]) -> None:
+    """`pa.array` imports pandas where it is installed (0.2 s a process): the check builds its arrays
+    through `arrow_arrays` instead."""
+    assert loaded_by_a_check["ok"]
+    assert loaded_by_a_check["pandas"] is False

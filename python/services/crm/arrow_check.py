@@ -29,6 +29,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from services.crm.arrow_arrays import array_of, bools, label_type, numpy_bools, texts
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import (
     Buckets,
@@ -110,7 +111,7 @@ def verify_batches(
     source = relations.source
     source_sql = source_select(source, reader.columns(source), reader.text_type, reader.text_columns(source))
     rejects = [row for batch in reader.batches(rejects_select(relations.rejects)) for row in batch.to_pylist()]
-    rejected_ids = pa.array([row["client_id"] for row in rejects], pa.string())
+    rejected_ids = texts([row["client_id"] for row in rejects])
     # The engine starts reading the source now, while this process loads the compiled loops (0.3 s).
     source_batches = reader.batches(source_sql)
     rejected = KeySet([hash_text(rejected_ids)])
@@ -123,11 +124,11 @@ def verify_batches(
     expected = Buckets()
     irregular: list[RawClient] = []
     for batch, vouched, keys, fingerprints in _mapped(vouched_rows, source_batches):
-        irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(~vouched)).to_pylist())
+        irregular += (RawClient.from_mapping(row) for row in batch.filter(bools(~vouched)).to_pylist())
         expected.add(keys, fingerprints, vouched)
     # The clients the scalar check compares, by their exact id: no hash decides which mart rows
     # skip the fingerprint.
-    irregular_ids = pa.array([clean_text(row.client_id) for row in irregular], pa.string())
+    irregular_ids = texts([clean_text(row.client_id) for row in irregular])
     flagged_ids = pc.drop_null(pc.unique(pa.concat_arrays([rejected_ids, irregular_ids])))
 
     actual, kept_mart = _mart_pass(reader, relations.mart, flagged_ids, labels, on_progress)
@@ -138,11 +139,11 @@ def verify_batches(
         recheck[differing] = True
         for batch, vouched, keys, _ in _mapped(vouched_rows, reader.in_buckets(source_sql, differing)):
             picked = vouched & recheck[bucket_of(keys)]
-            irregular += (RawClient.from_mapping(row) for row in batch.filter(pa.array(picked)).to_pylist())
+            irregular += (RawClient.from_mapping(row) for row in batch.filter(bools(picked)).to_pylist())
         for batch in reader.in_buckets(mart_select(relations.mart, reader.cents_in_sql), differing):
             ids = batch.column("client_id")
             picked = recheck[bucket_of(hash_text(ids))] & ~_among(ids, flagged_ids)
-            kept_mart += mart_rows(batch.filter(pa.array(picked)))
+            kept_mart += mart_rows(batch.filter(bools(picked)))
     report = compare(irregular, kept_mart, rejects, scorer)
     return account_vouched(report, expected, actual, differing, unchecked)
 
@@ -183,7 +184,7 @@ def _mart_pass(
     for batch, is_flagged, keys, fingerprints in _mapped(
         observed_rows, reader.batches(mart_select(mart, reader.cents_in_sql))
     ):
-        kept_mart += mart_rows(batch.filter(pa.array(is_flagged)))
+        kept_mart += mart_rows(batch.filter(bools(is_flagged)))
         actual.add(keys, fingerprints, ~is_flagged)
         mart_count += batch.num_rows
         if on_progress is not None:
@@ -194,7 +195,7 @@ def _mart_pass(
 def _among(ids: pa.Array | pa.ChunkedArray, flagged_ids: pa.Array) -> Bools:
     """Which ids are exactly one of the flagged ones."""
     found = pc.is_in(as_string(ids), value_set=flagged_ids)
-    return np.asarray(found.to_numpy(zero_copy_only=False), np.bool_)
+    return numpy_bools(found)
 
 
 def compile_kernels() -> None:
@@ -206,9 +207,9 @@ def compile_kernels() -> None:
     policy = PriorityScorer().policy
     labels = Labels.for_policy(policy)
     source = pa.record_batch(
-        {name: pa.array(["1", None, " 2.50 ", "x"], pa.string()) for name in ("client_id", "client_name", "aum")}
-        | {name: pa.array([None, "", "1", "yes"], pa.string()) for name in ("is_sfo", "investor_type")}
-        | {name: pa.array(["1.5", None, "", "2"], pa.string()) for name in ("investments", "updated_at")}
+        {name: texts(["1", None, " 2.50 ", "x"]) for name in ("client_id", "client_name", "aum")}
+        | {name: texts([None, "", "1", "yes"]) for name in ("is_sfo", "investor_type")}
+        | {name: texts(["1.5", None, "", "2"]) for name in ("investments", "updated_at")}
     )
     reference = reference_batch(source, policy)
     keys, fingerprints = expected_fingerprints(reference, labels)
@@ -219,8 +220,8 @@ def compile_kernels() -> None:
     KeySet([hash_text(source.column("client_id"))]).contains(keys)
     mart = pa.record_batch(
         {"client_id": source.column("client_id"), "client_name": source.column("client_name")}
-        | {name: pa.array([Decimal("0.01"), None, Decimal("-0.01"), Decimal(0)], MONEY) for name in MONEY_COLUMNS}
-        | {name: pa.array([values[0]] * 4) for name, values in labels.values().items()}
+        | {name: array_of([Decimal("0.01"), None, Decimal("-0.01"), Decimal(0)], MONEY) for name in MONEY_COLUMNS}
+        | {name: array_of([values[0]] * 4, label_type(values[0])) for name, values in labels.values().items()}
     )
     mart_fingerprints(mart, labels)
 

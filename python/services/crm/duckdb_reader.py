@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from services.crm.arrow_arrays import array_of, integers, label_type, numpy_integers
 from services.crm.arrow_check import EngineFingerprints, prefetched, verify_batches
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import BUCKET_BITS, keyed, mart_fingerprints
@@ -68,7 +69,7 @@ class DuckDBBatchReader:
             f"select q.* from ({sql}) as q semi join {picked} as b"
             f" on (hash(q.client_id) >> {64 - BUCKET_BITS}) = b.bucket"
         )
-        return self.batches(narrowed, **{picked: pa.table({"bucket": pa.array(buckets, pa.uint64())})})
+        return self.batches(narrowed, **{picked: pa.table({"bucket": integers(buckets.astype(np.uint64))})})
 
     def engine_fingerprints(self, relation: str, labels: Labels) -> EngineFingerprints | None:
         return DuckDBFingerprints(self, relation, labels) if hashes_agree(self.connection, labels) else None
@@ -94,8 +95,8 @@ class DuckDBFingerprints:
 
 def _keyed_fingerprints(batch: pa.RecordBatch) -> tuple[U64, U64]:
     """The key hashes and fingerprints of a batch holding `queries.fingerprint_columns`."""
-    keys = batch.column("key_hash").to_numpy().view(np.uint64)
-    return keys, keyed(keys, batch.column("row_hash").to_numpy().view(np.uint64))
+    keys = numpy_integers(batch.column("key_hash")).view(np.uint64)
+    return keys, keyed(keys, numpy_integers(batch.column("row_hash")).view(np.uint64))
 
 
 @functools.cache
@@ -107,19 +108,16 @@ def _probe(labels: Labels) -> pa.Table:
     rows = max(len(texts), *(len(choices) for choices in values.values())) + 1
     money = [None, Decimal("0.00"), Decimal("-0.01"), Decimal("9999999999999999.99"), Decimal("-9999999999999999.99")]
     columns: dict[str, pa.Array] = {
-        "client_id": pa.array([texts[row % len(texts)] + str(row) for row in range(rows)], pa.string()),
-        "client_name": pa.array(
+        "client_id": array_of([texts[row % len(texts)] + str(row) for row in range(rows)], pa.string()),
+        "client_name": array_of(
             [None if row % 4 == 0 else texts[row % len(texts)] for row in range(rows)], pa.string()
         ),
     }
     for name in MONEY_COLUMNS:
-        columns[name] = pa.array([money[row % len(money)] for row in range(rows)], pa.decimal128(18, 2))
+        columns[name] = array_of([money[row % len(money)] for row in range(rows)], pa.decimal128(18, 2))
     for name, choices in values.items():
-        data_type = (
-            pa.bool_() if isinstance(choices[0], bool) else pa.int32() if isinstance(choices[0], int) else pa.string()
-        )
-        columns[name] = pa.array(
-            [None if row == rows - 1 else choices[row % len(choices)] for row in range(rows)], data_type
+        columns[name] = array_of(
+            [None if row == rows - 1 else choices[row % len(choices)] for row in range(rows)], label_type(choices[0])
         )
     return pa.table({name: columns[name] for name in ("client_id", *COMPARED_COLUMNS)})
 

@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from services.crm.arrow_arrays import array_of, numpy_integers, present, texts
 from services.crm.kernels import (
     NULL_CENTS,
     NULL_HASH,
@@ -78,7 +79,7 @@ def hash_text(text: pa.Array | pa.ChunkedArray) -> U64:
 def value_hash(value: object) -> np.uint64:
     """DuckDB's hash of one label as the mart types it: text, boolean, or integer."""
     if isinstance(value, str):
-        return np.uint64(hash_text(pa.array([value], pa.string()))[0])
+        return np.uint64(hash_text(texts([value]))[0])
     if isinstance(value, bool | int):
         # DuckDB hashes a boolean or an integer as its 32-bit two's complement, zero-extended.
         return murmur64(np.uint64(int(value) & 0xFFFFFFFF))
@@ -128,7 +129,7 @@ def mart_fingerprints(batch: pa.RecordBatch, labels: Labels) -> tuple[U64, U64]:
     keys = hash_text(batch.column("client_id"))
     names = hash_text(batch.column("client_name"))
     if "packed_codes" in batch.schema.names:
-        codes = np.asarray(batch.column("packed_codes").to_numpy(zero_copy_only=False), np.int64).view(np.uint64)
+        codes = numpy_integers(batch.column("packed_codes")).astype(np.int64).view(np.uint64)
     else:
         codes = mart_codes(batch, labels)
     return keys, fingerprint(keys, names, codes, mart_cents(batch), labels)
@@ -141,9 +142,9 @@ def mart_codes(batch: pa.RecordBatch, labels: Labels) -> U64:
         column = batch.column(name)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = as_string(column)
-        index = pc.index_in(column, value_set=pa.array(values, type=column.type))
-        codes = np.asarray(pc.fill_null(index, UNKNOWN_CODE).to_numpy(zero_copy_only=False), np.uint64)
-        codes[np.asarray(pc.is_null(column).to_numpy(zero_copy_only=False), np.bool_)] = NULL_CODE
+        index = pc.index_in(column, value_set=array_of(values, column.type))
+        codes = numpy_integers(index, null=UNKNOWN_CODE).astype(np.uint64)
+        codes[~present(column)] = NULL_CODE
         packed |= codes << np.uint64(4 * position)
     return packed
 
@@ -161,12 +162,11 @@ def cents(money: pa.Array | pa.ChunkedArray) -> I64:
     if isinstance(money, pa.ChunkedArray):
         money = money.combine_chunks()
     if pa.types.is_integer(money.type):
-        return np.asarray(pc.fill_null(money, NULL_CENTS).to_numpy(zero_copy_only=False), np.int64)
+        return numpy_integers(money, null=int(NULL_CENTS)).astype(np.int64)
     if not (pa.types.is_decimal128(money.type) and money.type.scale == MONEY_SCALE):
         raise TypeError(f"money must be integer cents or a decimal of scale {MONEY_SCALE}, not {money.type}")
     words = np.frombuffer(money.buffers()[1], "<i8").reshape(-1, 2)[money.offset : money.offset + len(money)]
-    present = ~np.asarray(pc.is_null(money).to_numpy(zero_copy_only=False), np.bool_)
-    amounts, fits = decimal_cents(words, present)
+    amounts, fits = decimal_cents(words, read_only(present(money)))
     if not fits:
         raise ValueError("a money value does not fit 64-bit cents, which no decimal(18, 2) can hold")
     return amounts

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from services.crm.arrow_arrays import integers, numpy_integers, present
 from services.crm.client_priority import TIERS, client_tier, tier_label, tier_priority
 from services.crm.kernels import NULL_CENTS, plain_source_rows, read_only, scored_rows, spelling_codes
 from services.crm.policy import Policy
@@ -246,8 +247,7 @@ def text_buffers(text: pa.Array | pa.ChunkedArray) -> tuple[I32, npt.NDArray[np.
     """What the kernels read: a text column's offsets, its UTF-8 bytes, and which rows are not null."""
     text = as_string(text)
     offsets, data = string_buffers(text)
-    present = np.ones(len(text), np.bool_) if text.null_count == 0 else ~_is_null(text)
-    return offsets, data, read_only(present)
+    return offsets, data, read_only(present(text))
 
 
 def _parse_flag(raw: str) -> int:
@@ -271,18 +271,14 @@ def _parsed_spellings(text: pa.Array | pa.ChunkedArray, parse: Callable[[str], i
     text = as_string(text)
     codes, firsts, coded = spelling_codes(*text_buffers(text), MOST_SPELLINGS)
     if coded:
-        spellings = text.take(pa.array(firsts)).to_pylist()
+        spellings = text.take(integers(firsts)).to_pylist()
     else:
         # More spellings than a column of flags or types has: Arrow's hash table codes them.
         encoded = pc.dictionary_encode(text)
         spellings = encoded.dictionary.to_pylist()
-        codes = pc.fill_null(encoded.indices, len(spellings)).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = numpy_integers(encoded.indices, null=len(spellings)).astype(np.int64)
     values = np.array([parse(spelling) for spelling in spellings] + [0], np.int64)
     return read_only(codes), read_only(values)
-
-
-def _is_null(values: pa.Array) -> Bools:
-    return np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
 def _cents_of(amount: Decimal) -> int:
