@@ -47,10 +47,10 @@ U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
-# 2^20 buckets: 16 bytes each per side (sum, count) is 16 MB whatever N is, and a
-# mismatching bucket holds N / 2^20 clients to recheck exactly (about 95 at 100M).
-BUCKET_BITS = 20
-BUCKETS = 1 << BUCKET_BITS
+# 2^16 buckets: 16 bytes each per side (sum, count) is 1 MB whatever N is, which stays in a core's
+# cache as rows are added (2^20 buckets, 16 MB, made each add a cache miss: 0.09 against 0.03 s
+# per 10M rows), and a mismatching bucket holds N / 2^16 clients to recheck (about 150 at 10M).
+BUCKET_BITS = 16
 # The mart's money is decimal(18, 2) on every engine (its dbt contract).
 MONEY_SCALE = 2
 # A mart value outside a column's labels (coded UNKNOWN_CODE on PostgreSQL and Spark): no
@@ -235,16 +235,19 @@ class Buckets:
 
 
 class KeySet:
-    """A sorted set of key hashes, with a bitmap of their buckets to skip the search for most keys."""
+    """A sorted set of key hashes, with a bitmap of their top bits to skip the search for most keys."""
+
+    # Finer than the buckets: few keys share their top 20 bits with one of the set's.
+    BITS = 20
 
     def __init__(self, parts: list[U64]) -> None:
         self.keys = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.uint64)
-        self.buckets = np.zeros(BUCKETS, np.bool_)
-        self.buckets[bucket_of(self.keys)] = True
+        self.buckets = np.zeros(1 << self.BITS, np.bool_)
+        self.buckets[bucket_of(self.keys, self.BITS)] = True
 
     def contains(self, key_hashes: U64) -> Bools:
         """np.isin(key_hashes, keys), without sorting the batch."""
-        found = self.buckets[bucket_of(key_hashes)]
+        found = self.buckets[bucket_of(key_hashes, self.BITS)]
         candidates = np.flatnonzero(found)
         if candidates.size:
             positions = np.minimum(np.searchsorted(self.keys, key_hashes[candidates]), self.keys.size - 1)

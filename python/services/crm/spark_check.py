@@ -1,8 +1,8 @@
 """Spark's side of the batch check: the vectorized reference and the fingerprints run in the executors.
 
 Each side is read once by ``mapInArrow`` (the same NumPy and compiled code as on the other
-engines). A Python worker adds each row's fingerprint into 2^16 key buckets and hands back, per
-partition, one row per bucket it touched: Spark then moves bucket sums, not rows. The source's
+engines). A Python worker adds each row's fingerprint into the 2^16 key buckets and hands back,
+per partition, at most one row per bucket: Spark then moves bucket sums, not rows. The source's
 worker also hands back the raw rows the vectorized reference does not vouch for (and rows of
 clients with a reject); the mart's flagged clients (those, by their exact id) are left out of
 its fingerprints by a join in Spark and read whole. The driver receives the bucket sums of each
@@ -23,6 +23,7 @@ import pyarrow as pa
 from services.crm.arrow_check import account_vouched
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import (
+    BUCKET_BITS,
     Buckets,
     KeySet,
     bucket_of,
@@ -42,9 +43,6 @@ from services.crm.warehouse import Relations
 # Rows per Arrow batch handed to the Python workers: Spark's default (10,000) makes NumPy's
 # per-call overhead dominate.
 ARROW_BATCH_ROWS = 1 << 17
-# 2^16 buckets: a partition hands back at most 65,536 sums whatever its size, and a differing
-# bucket holds N / 2^16 clients to recheck (about 150 at 10M).
-SPARK_BUCKET_BITS = 16
 # A bucket's 64-bit sum travels as two 32-bit halves in Spark longs: Spark adds the partitions'
 # halves exactly (no wrap-around below 2^31 partitions) and the driver joins them modulo 2^64.
 HALF = np.uint64(0xFFFFFFFF)
@@ -122,7 +120,7 @@ def _verify(
         differing, unchecked = expected_sums.to_recheck(observed_sums, recheck_rows)
         if differing.size:
             # Some regular client disagrees: read the rows of its bucket again, from both sides.
-            recheck = np.zeros(1 << SPARK_BUCKET_BITS, np.bool_)
+            recheck = np.zeros(1 << BUCKET_BITS, np.bool_)
             recheck[differing] = True
             picked_source = source.mapInArrow(partial(_picked_source, policy, rejected_keys, recheck), source.schema)
             irregular += [RawClient.from_mapping(row.asDict()) for row in picked_source.collect()]
@@ -138,7 +136,7 @@ def _verify(
 def _collected_sums(sums: Any) -> Buckets:
     """A frame of per-partition bucket sums (SUM_FIELDS), added up by Spark and brought to the driver."""
     totals = sums.groupBy("bucket").agg({"low": "sum", "high": "sum", "rows": "sum"}).toArrow()
-    buckets = Buckets(SPARK_BUCKET_BITS)
+    buckets = Buckets()
     index = totals.column("bucket").to_numpy().astype(np.int64)
     low = totals.column("sum(low)").to_numpy().astype(np.uint64)
     high = totals.column("sum(high)").to_numpy().astype(np.uint64)
@@ -169,7 +167,7 @@ def _source_sums(
     Regular: vouched for by the vectorized reference, and no reject for its key.
     """
     rejected = KeySet([rejected_keys])
-    buckets = Buckets(SPARK_BUCKET_BITS)
+    buckets = Buckets()
     for batch in batches:
         reference = reference_batch(batch, policy)
         keys, fingerprints = expected_fingerprints(reference, labels)
@@ -191,7 +189,7 @@ def _source_sums(
 
 def _mart_sums(labels: Labels, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """The partition's mart rows (`queries.coded_mart_select`) as bucket sums."""
-    buckets = Buckets(SPARK_BUCKET_BITS)
+    buckets = Buckets()
     for batch in batches:
         keys, fingerprints = mart_fingerprints(batch, labels)
         buckets.add(keys, fingerprints, np.ones(batch.num_rows, np.bool_))
@@ -215,11 +213,11 @@ def _picked_source(
         reference = reference_batch(batch, policy)
         keys = reference.key_hashes
         regular = reference.vouched & ~rejected.contains(keys)
-        yield batch.filter(pa.array(regular & recheck[bucket_of(keys, SPARK_BUCKET_BITS)])).select(list(RAW_COLUMNS))
+        yield batch.filter(pa.array(regular & recheck[bucket_of(keys)])).select(list(RAW_COLUMNS))
 
 
 def _picked_mart(recheck: np.ndarray, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """The regular mart rows in a bucket to recheck."""
     for batch in batches:
         keys = hash_text(batch.column("client_id"))
-        yield batch.filter(pa.array(recheck[bucket_of(keys, SPARK_BUCKET_BITS)]))
+        yield batch.filter(pa.array(recheck[bucket_of(keys)]))
