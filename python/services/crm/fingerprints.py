@@ -184,8 +184,8 @@ def mart_rows(batch: pa.RecordBatch) -> list[dict[str, object]]:
 
 
 def bucket_of(key_hashes: U64, bits: int = BUCKET_BITS) -> I64:
-    """A key's bucket: the top `bits` bits of its hash."""
-    return (key_hashes >> np.uint64(64 - bits)).astype(np.int64)
+    """A key's bucket: the top `bits` bits of its hash (which an int64 holds as they are: no copy)."""
+    return (key_hashes >> np.uint64(64 - bits)).view(np.int64)
 
 
 class Buckets:

@@ -209,11 +209,11 @@ def plain_source_rows(
     investments_offsets, investments_data, investments_present = investments
     updated_offsets, _, updated_present = updated_at
     rows = id_offsets.size - 1
-    plain = np.zeros(rows, np.bool_)
+    plain = np.empty(rows, np.bool_)
     key_hashes = np.empty(rows, np.uint64)
     name_hashes = np.empty(rows, np.uint64)
-    aum_cents = np.zeros(rows, np.int64)
-    investments_cents = np.zeros(rows, np.int64)
+    aum_cents = np.empty(rows, np.int64)
+    investments_cents = np.empty(rows, np.int64)
     for row in range(rows):
         start, stop = id_offsets[row], id_offsets[row + 1]
         key_hashes[row], ok = _hash_and_plain_at(id_data, start, stop) if id_present[row] else (NULL_HASH, False)
