@@ -13,11 +13,12 @@ value (`_hash_and_plain_at`, `_amount_at`) are the rules; the loops apply them t
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
+import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -58,12 +59,47 @@ A = TypeVar("A", bound=np.ndarray)
 def _compiled(function: F) -> F:
     """Compiled on first use and cached beside this file: a process (or a Spark worker) that finds the
     cache loads the machine code instead of compiling it again."""
-    return cast(F, numba.njit(nogil=True, cache=True)(function))
+    return _deferred(function, inline="never")
 
 
 def _inlined(function: F) -> F:
     """A rule on one value, compiled into each loop that calls it (a call per row would cost more than the rule)."""
-    return cast(F, numba.njit(nogil=True, cache=True, inline="always")(function))
+    return _deferred(function, inline="always")
+
+
+# Numba is imported at the first call of any function here, not with this module: importing it and
+# loading the cached machine code takes 0.4 s, which a check spends while its engine already reads.
+_INLINE: dict[str, Literal["never", "always"]] = {}
+_LOAD = threading.Lock()
+_LOADED = threading.Event()
+
+
+def _deferred(function: F, inline: Literal["never", "always"]) -> F:
+    """The function, jitted with every other one of this module at the first call of any."""
+    name = function.__name__
+    _INLINE[name] = inline
+
+    @functools.wraps(function)
+    def first_call(*args: Any) -> Any:
+        if not _LOADED.is_set():
+            _load()
+        return globals()[name](*args)
+
+    return cast(F, first_call)
+
+
+def _load() -> None:
+    """Import numba and put each function's dispatcher in its place in this module, where the
+    loops find the rules they inline when they compile."""
+    with _LOAD:
+        if _LOADED.is_set():
+            return
+        import numba
+
+        module = globals()
+        for name, inline in _INLINE.items():
+            module[name] = numba.njit(nogil=True, cache=True, inline=inline)(module[name].__wrapped__)
+        _LOADED.set()
 
 
 def read_only(array: A) -> A:
