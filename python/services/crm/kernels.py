@@ -80,10 +80,10 @@ def _deferred(function: F, inline: Literal["never", "always"]) -> F:
     _INLINE[name] = inline
 
     @functools.wraps(function)
-    def first_call(*args: Any) -> Any:
+    def first_call(*args: Any, **kwargs: Any) -> Any:
         if not _LOADED.is_set():
             _load()
-        return globals()[name](*args)
+        return globals()[name](*args, **kwargs)
 
     return cast(F, first_call)
 
