@@ -23,7 +23,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from services.crm.arrow_arrays import bools, integers, numpy_bools, numpy_integers, present, texts
 from services.crm.client_priority import TIERS, tier_priority
+from services.crm.fingerprints import cents
+from services.crm.kernels import NULL_CENTS
 from services.crm.policy import POLICY_VAR_NAMES, Policy, PolicyError, load_policy
 from services.crm.raw_clients import INVESTOR_TYPES
 
@@ -287,8 +290,8 @@ def proposed_codes(batch: pa.RecordBatch, policy: Policy, aum: I64 | None = None
         policy,
         aum=decimal_cents(batch.column("aum")) if aum is None else aum,
         investments=decimal_cents(investments),
-        investments_known=~_numpy_bools(pc.is_null(investments)),
-        is_sfo=_numpy_bools(batch.column("is_sfo")),
+        investments_known=present(investments),
+        is_sfo=numpy_bools(batch.column("is_sfo")),
         investor_type=_numpy_ints(batch.column("investor_type")),
     )
     return _unpack(packed, "tier"), _unpack(packed, "is_qualified_purchaser").astype(np.bool_)
@@ -301,16 +304,9 @@ def _unpack(packed: npt.NDArray[np.uint64], column: str) -> I64:
 
 
 def decimal_cents(values: pa.Array) -> I64:
-    """A decimal(18, 2) column as exact integer cents (0 where null).
-
-    decimal128 holds two little-endian 64-bit words per value; amounts below 10^18 cents live in the low one.
-    """
-    if values.type != MONEY:
-        values = pc.cast(values, MONEY)
-    words = np.frombuffer(values.buffers()[1], dtype=np.int64)[2 * values.offset : 2 * (values.offset + len(values))]
-    if not values.null_count:
-        return words[::2].copy()
-    return np.where(_numpy_bools(pc.is_null(values)), 0, words[::2])
+    """A decimal(18, 2) column as exact integer cents (0 where null)."""
+    amounts = cents(values if values.type == MONEY else pc.cast(values, MONEY))
+    return np.where(amounts == NULL_CENTS, 0, amounts)
 
 
 def exact_group_sums(groups: I64, group_count: int, cents: I64) -> list[int]:
@@ -324,12 +320,8 @@ def exact_group_sums(groups: I64, group_count: int, cents: I64) -> list[int]:
     return [(int(high_sum) << HALF_BITS) + int(low_sum) for high_sum, low_sum in zip(*sums, strict=True)]
 
 
-def _numpy_bools(values: pa.Array) -> Bools:
-    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
-
-
 def _numpy_ints(values: pa.Array) -> I64:
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return numpy_integers(values).astype(np.int64)
 
 
 def _cents_to_decimal(cents: int) -> Decimal:
@@ -340,8 +332,8 @@ def changed_clients_table(
     batch: pa.RecordBatch, proposed_tier: I64, proposed_qualified: Bools, rows: npt.NDArray[np.intp]
 ) -> pa.Table:
     """The clients at positions `rows` of one batch with CHANGED_SCHEMA, categories as their names."""
-    picked = pa.array(rows)
-    tier_names, category_names = pa.array(TIERS), pa.array(QP_CATEGORIES)
+    picked = integers(rows)
+    tier_names, category_names = texts(TIERS), texts(QP_CATEGORIES)
     priorities = np.array([tier_priority(tier) for tier in TIERS], dtype=np.int64)
     return pa.table(
         {
@@ -350,11 +342,11 @@ def changed_clients_table(
             "aum": batch.column("aum").take(picked),
             "qp_category": pc.take(category_names, batch.column("qp_category").take(picked)),
             "current_tier": pc.take(tier_names, batch.column("tier").take(picked)),
-            "proposed_tier": pc.take(tier_names, pa.array(proposed_tier[rows])),
+            "proposed_tier": pc.take(tier_names, integers(proposed_tier[rows])),
             "current_priority": batch.column("priority").take(picked),
-            "proposed_priority": pa.array(priorities[proposed_tier[rows]]),
+            "proposed_priority": integers(priorities[proposed_tier[rows]]),
             "current_is_qualified_purchaser": batch.column("is_qualified_purchaser").take(picked),
-            "proposed_is_qualified_purchaser": pa.array(proposed_qualified[rows]),
+            "proposed_is_qualified_purchaser": bools(proposed_qualified[rows]),
         },
         schema=CHANGED_SCHEMA,
     )
@@ -397,7 +389,7 @@ class _Tally:
         self.policy_versions.update(str(value) for value in pc.unique(batch.column("policy_version")).to_pylist())
         aum = decimal_cents(batch.column("aum"))
         current_tier = _numpy_ints(batch.column("tier"))
-        current_qualified = _numpy_bools(batch.column("is_qualified_purchaser"))
+        current_qualified = numpy_bools(batch.column("is_qualified_purchaser"))
         category = _numpy_ints(batch.column("qp_category"))
         proposed_tier, proposed_qualified = proposed_codes(batch, proposed, aum)
 
