@@ -55,9 +55,20 @@ def test_arrays_of_mart_values_are_pyarrows(drawn: tuple[pa.DataType, list[objec
     assert built.equals(pa.array(values, data_type))
 
 
-def test_money_that_no_decimal_of_its_type_holds_is_refused() -> None:
-    with pytest.raises(ValueError, match="not a decimal128"):
-        array_of([Decimal("0.001")], MONEY)
+def test_values_that_no_array_of_the_type_holds_are_refused() -> None:
+    for beyond in (Decimal("0.001"), Decimal("10000000000000000.00"), Decimal("-10000000000000000.00")):
+        with pytest.raises(ValueError, match="not a decimal128"):
+            array_of([beyond], MONEY)
+    with pytest.raises(TypeError, match="texts only"):
+        array_of([True], pa.string())
+
+
+def test_integers_read_without_nulls_are_a_read_only_view() -> None:
+    """Never a writable alias of an engine's memory: pyarrow's own buffers are mutable."""
+    values = pa.array([1, 2, 3], pa.int64())
+    read = numpy_integers(values)
+    assert not read.flags.writeable
+    assert np.shares_memory(read, np.frombuffer(values.buffers()[1], np.int64))
 
 
 @settings(max_examples=examples(200), deadline=None)

@@ -22,7 +22,7 @@ from services.crm.duckdb_reader import hashes_agree
 from services.crm.fingerprints import BUCKET_BITS, Buckets, bucket_of, cents, hash_text, mart_fingerprints, mart_rows
 from services.crm.kernels import NULL_CENTS, plain_source_rows, spelling_codes
 from services.crm.queries import fingerprint_select
-from services.crm.vectorized_reference import MONEY_COLUMNS, Labels, text_buffers
+from services.crm.vectorized_reference import MONEY_COLUMNS, Labels, reference_codes, text_buffers
 from services.crm.verification_report import COMPARED_COLUMNS
 
 from .conftest import examples
@@ -251,6 +251,22 @@ def test_mart_fingerprints_are_duckdbs_hash_of_the_row(drawn: tuple[pa.RecordBat
     for computed, (_, duckdb_fingerprint), is_labelled in zip(fingerprints.tolist(), in_sql, labelled, strict=True):
         assert (computed == duckdb_fingerprint) == bool(is_labelled)
     assert hashes_agree(connection, LABELS)
+
+
+def test_the_ladder_refuses_type_codes_outside_its_tables() -> None:
+    """The compiled ladder reads its tables unchecked: `reference_codes` checks the codes it is handed."""
+    policy = PriorityScorer().policy
+    ones = np.ones(2, np.int64)
+    for codes in ([0, 3], [-1, 0]):
+        with pytest.raises(ValueError, match="investor types"):
+            reference_codes(
+                policy,
+                aum=ones,
+                investments=ones,
+                investments_known=np.ones(2, np.bool_),
+                is_sfo=np.zeros(2, np.bool_),
+                investor_type=np.array(codes, np.int64),
+            )
 
 
 # Run in a process of its own: the loops and modules this one has already loaded would hide what a check loads.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -55,7 +56,9 @@ def array_of(values: Sequence[object], data_type: pa.DataType) -> pa.Array:
     integers, and decimals (Decimal values of the type's scale)."""
     present = np.array([value is not None for value in values], np.bool_)
     if pa.types.is_string(data_type):
-        return texts([None if value is None else str(value) for value in values])
+        if not all(value is None or isinstance(value, str) for value in values):
+            raise TypeError("a utf8 array holds texts only")
+        return texts(cast(Sequence[str | None], values))
     if pa.types.is_boolean(data_type):
         mask = np.array([bool(value) for value in values], np.bool_)
         return pa.Array.from_buffers(data_type, mask.size, [_validity(present), _bits(mask)])
@@ -70,7 +73,7 @@ def array_of(values: Sequence[object], data_type: pa.DataType) -> pa.Array:
             if value is None:
                 continue
             unscaled = Decimal(str(value)).scaleb(data_type.scale)
-            if unscaled != unscaled.to_integral_value() or not -(2**63) <= unscaled < 2**63:
+            if unscaled != unscaled.to_integral_value() or not abs(unscaled) < min(10**data_type.precision, 2**63):
                 raise ValueError(f"{value} is not a {data_type}")
             words[row] = int(unscaled), -1 if unscaled < 0 else 0
         return pa.Array.from_buffers(data_type, len(values), [_validity(present), pa.py_buffer(words)])
@@ -78,8 +81,8 @@ def array_of(values: Sequence[object], data_type: pa.DataType) -> pa.Array:
 
 
 def numpy_integers(values: pa.Array | pa.ChunkedArray, null: int | None = None) -> npt.NDArray[np.integer]:
-    """An integer array as NumPy's, of the same type: over the same buffer (read-only) when it has
-    no nulls, else a copy with `null` where they were."""
+    """An integer array as NumPy's, of the same type: a read-only view of its buffer when it has no
+    nulls, else a copy with `null` where they were."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not pa.types.is_integer(values.type):
@@ -88,6 +91,8 @@ def numpy_integers(values: pa.Array | pa.ChunkedArray, null: int | None = None) 
     data = np.frombuffer(values.buffers()[1], f"<{kind}{values.type.bit_width // 8}")
     data = data[values.offset : values.offset + len(values)]
     if not values.null_count:
+        # Never a writable alias of the engine's memory (np.frombuffer of a mutable buffer is writable).
+        data.flags.writeable = False
         return data
     if null is None:
         raise ValueError(f"{values.null_count} nulls and no value given for them")

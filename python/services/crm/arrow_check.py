@@ -6,7 +6,7 @@ How it stays exact and flat in memory (docs/decisions/0005-batch-verification.md
    the source): every client with a reject is *flagged* and compared by the scalar check.
 2. The source streams by; every row the vectorized reference vouches for becomes one fingerprint
    added to its key's bucket, every other row is kept and its client flagged.
-3. The mart's rows become fingerprints in their buckets (DuckDB computes them in SQL,
+3. The mart's rows become fingerprints in their buckets (DuckDB hashes its rows in SQL,
    `BatchReader.engine_fingerprints`), but for the flagged clients' rows, which are kept: their
    exact ids decide, never a hash.
 4. Buckets whose sums or counts differ are read again from both sides, and the scalar

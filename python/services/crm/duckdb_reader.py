@@ -76,7 +76,8 @@ class DuckDBBatchReader:
 
 
 class DuckDBFingerprints:
-    """The arrow_check.EngineFingerprints of a DuckDB mart: DuckDB's hash() of each row, in SQL."""
+    """The arrow_check.EngineFingerprints of a DuckDB mart: DuckDB's hash() of each row's key and
+    compared columns, in SQL, keyed here (`fingerprints.keyed`)."""
 
     def __init__(self, reader: DuckDBBatchReader, relation: str, labels: Labels) -> None:
         self.reader, self.relation, self.labels = reader, relation, labels

@@ -140,7 +140,7 @@ def mart_codes(batch: pa.RecordBatch, labels: Labels) -> U64:
     packed = np.zeros(batch.num_rows, np.uint64)
     for position, (name, values) in enumerate((name, labels.values()[name]) for name in PACKED_COLUMNS):
         column = batch.column(name)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
             column = as_string(column)
         index = pc.index_in(column, value_set=array_of(values, column.type))
         codes = numpy_integers(index, null=UNKNOWN_CODE).astype(np.uint64)
@@ -166,7 +166,7 @@ def cents(money: pa.Array | pa.ChunkedArray) -> I64:
     if not (pa.types.is_decimal128(money.type) and money.type.scale == MONEY_SCALE):
         raise TypeError(f"money must be integer cents or a decimal of scale {MONEY_SCALE}, not {money.type}")
     words = np.frombuffer(money.buffers()[1], "<i8").reshape(-1, 2)[money.offset : money.offset + len(money)]
-    amounts, fits = decimal_cents(words, read_only(present(money)))
+    amounts, fits = decimal_cents(read_only(words), read_only(present(money)))
     if not fits:
         raise ValueError("a money value does not fit 64-bit cents, which no decimal(18, 2) can hold")
     return amounts

@@ -140,6 +140,9 @@ def reference_codes(
     integer cents, investor types as indexes into raw_clients.INVESTOR_TYPES. Out: the codes
     packed as `pack_codes` does, and the two QP amounts in cents.
     """
+    # The loop reads a table at each row's type unchecked: a code outside it would score garbage.
+    if investor_type.size and not 0 <= int(investor_type.min()) <= int(investor_type.max()) < len(INVESTOR_TYPES):
+        raise ValueError(f"investor types are indexes into {INVESTOR_TYPES}")
     _, packed, amount_tested, threshold = scored_rows(
         read_only(np.asarray(aum, np.int64)),
         read_only(np.where(investments_known, investments, NULL_CENTS)),
