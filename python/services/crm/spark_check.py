@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from services.crm.arrow_arrays import bools, integers, numpy_integers, texts
 from services.crm.arrow_check import account_vouched
 from services.crm.client_priority import PriorityScorer
 from services.crm.fingerprints import (
@@ -89,7 +90,7 @@ def _verify(
     # The rejects come to the driver whole: the scalar check compares every one, and the build
     # fails when they exceed max_reject_share of the source.
     rejects = [row.asDict() for row in session.sql(rejects_select(relations.rejects)).collect()]
-    rejected_keys = hash_text(pa.array([row["client_id"] for row in rejects], pa.string()))
+    rejected_keys = hash_text(texts([row["client_id"] for row in rejects]))
 
     # The source's sums and irregular rows come out of one read, kept by Spark (it is small) for
     # the two queries that take them apart.
@@ -108,7 +109,7 @@ def _verify(
         # mart's fingerprints (coded by Spark: no text crosses to Python) and sends their rows whole.
         flagged_ids = {str(row["client_id"]) for row in rejects if row["client_id"] is not None}
         flagged_ids |= {text for row in irregular if (text := clean_text(row.client_id)) is not None}
-        flagged = session.createDataFrame(pa.table({"client_id": pa.array(sorted(flagged_ids), pa.string())}))
+        flagged = session.createDataFrame(pa.table({"client_id": texts(sorted(flagged_ids))}))
         flagged.createOrReplaceTempView(flagged_view)
         regular_mart = _joined(relations.mart, flagged_view, "left anti")
         coded = session.sql(coded_mart_select(regular_mart, labels, spark_string))
@@ -137,12 +138,12 @@ def _collected_sums(sums: Any) -> Buckets:
     """A frame of per-partition bucket sums (SUM_FIELDS), added up by Spark and brought to the driver."""
     totals = sums.groupBy("bucket").agg({"low": "sum", "high": "sum", "rows": "sum"}).toArrow()
     buckets = Buckets()
-    index = totals.column("bucket").to_numpy().astype(np.int64)
-    low = totals.column("sum(low)").to_numpy().astype(np.uint64)
-    high = totals.column("sum(high)").to_numpy().astype(np.uint64)
+    index = numpy_integers(totals.column("bucket")).astype(np.int64)
+    low = numpy_integers(totals.column("sum(low)")).astype(np.uint64)
+    high = numpy_integers(totals.column("sum(high)")).astype(np.uint64)
     with np.errstate(over="ignore"):
         buckets.table[index, 0] = low + (high << np.uint64(32))
-    buckets.table[index, 1] = totals.column("sum(rows)").to_numpy().astype(np.uint64)
+    buckets.table[index, 1] = numpy_integers(totals.column("sum(rows)")).astype(np.uint64)
     return buckets
 
 
@@ -174,7 +175,7 @@ def _source_sums(
         regular = reference.vouched & ~rejected.contains(keys)
         buckets.add(keys, fingerprints, regular)
         if not regular.all():
-            rows = batch.filter(pa.array(~regular)).select(list(RAW_COLUMNS))
+            rows = batch.filter(bools(~regular)).select(list(RAW_COLUMNS))
             nulls = {field.name: pa.nulls(rows.num_rows, field.type) for field in SUM_SCHEMA}
             # Plain utf8 whatever Spark sent (large or view strings): every batch must match the schema.
             yield pa.record_batch({**nulls, **{name: as_string(rows.column(name)) for name in RAW_COLUMNS}})
@@ -200,8 +201,13 @@ def _sums_batch(buckets: Buckets) -> pa.RecordBatch:
     """One row per touched bucket: its index, its sum's 32-bit halves, its row count."""
     touched = np.flatnonzero(buckets.counts)
     sums = buckets.sums[touched]
-    columns = (touched.astype(np.int32), (sums & HALF).astype(np.int64), (sums >> np.uint64(32)).astype(np.int64))
-    return pa.record_batch([*map(pa.array, columns), pa.array(buckets.counts[touched])], schema=SUM_SCHEMA)
+    columns = [
+        integers(touched.astype(np.int32)),
+        integers((sums & HALF).astype(np.int64)),
+        integers((sums >> np.uint64(32)).astype(np.int64)),
+        integers(buckets.counts[touched]),
+    ]
+    return pa.record_batch(columns, schema=SUM_SCHEMA)
 
 
 def _picked_source(
@@ -213,11 +219,11 @@ def _picked_source(
         reference = reference_batch(batch, policy)
         keys = reference.key_hashes
         regular = reference.vouched & ~rejected.contains(keys)
-        yield batch.filter(pa.array(regular & recheck[bucket_of(keys)])).select(list(RAW_COLUMNS))
+        yield batch.filter(bools(regular & recheck[bucket_of(keys)])).select(list(RAW_COLUMNS))
 
 
 def _picked_mart(recheck: np.ndarray, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """The regular mart rows in a bucket to recheck."""
     for batch in batches:
         keys = hash_text(batch.column("client_id"))
-        yield batch.filter(pa.array(recheck[bucket_of(keys)]))
+        yield batch.filter(bools(recheck[bucket_of(keys)]))
